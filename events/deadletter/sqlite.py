@@ -1,0 +1,51 @@
+"""Embedded dead-letter store: a table in its own SQLite file (or beside the log)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from events.deadletter import DeadLetter, DeadLetterStore
+
+__all__ = ["SqliteDeadLetterStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    letter_id TEXT NOT NULL UNIQUE,
+    body      TEXT NOT NULL
+);
+"""
+
+
+class SqliteDeadLetterStore(DeadLetterStore):
+    def __init__(self, path: Path | str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def put(self, letters: Sequence[DeadLetter]) -> int:
+        before = self._db.total_changes
+        self._db.execute("BEGIN")
+        self._db.executemany(
+            "INSERT OR IGNORE INTO dead_letters(letter_id, body) VALUES (?, ?)",
+            [(letter.letter_id, letter.encode().decode()) for letter in letters],
+        )
+        self._db.execute("COMMIT")
+        return self._db.total_changes - before
+
+    def list(self, limit: int | None = None) -> list[DeadLetter]:
+        rows = self._db.execute(
+            "SELECT body FROM dead_letters ORDER BY seq LIMIT ?", (-1 if limit is None else limit,)
+        )
+        return [DeadLetter.from_json(json.loads(body)) for (body,) in rows]
+
+    def count(self) -> int:
+        (n,) = self._db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()
+        return int(n)
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,119 @@
+"""Intake: a submitted record (canonical NDJSON shape, personal data in the clear) → Touchpoint.
+
+The submitted shape differs from the stored one in exactly one way: it carries the customer's
+personal data readable, under ``customer``::
+
+    {"occurred_at": "2024-03-01T09:31:00+08:00",        # required, timezone-aware
+     "recorded_at": "2024-03-01T09:31:05+08:00",        # optional: defaults to the ingest clock
+     "source": {"system": "crm", "event_id": "A-17"},   # event id = uuid5(system, event_id)
+     "customer": {"id": "C000123", "name": "...", "phone": "...", "email": "...",
+                  "account": "...", "social_handle": "...", "address": "..."},
+     "channel": "phone", "direction": "inbound", "actor": {"type": "customer"},
+     "kind": "complaint", "service_type": "outage", "case_id": "K-9", "contact_id": "...",
+     "parent_event_id": "...", "outcome": "resolved", "score": 4, "wait_seconds": 31,
+     "handle_seconds": 240, "text": "...", "attachments": [...], "attributes": {...}}
+
+On the way in, identifiers become keyed hashes and personal fields (plus ``text`` when the
+customer wrote it) are sealed under the customer's key; nothing personal passes in the clear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from events.errors import FieldError, InvalidTouchpoint
+from events.identity import IdentifierHasher, content_event_id, source_event_id
+from events.personal import PersonalVault
+from events.touchpoint import Touchpoint
+
+__all__ = ["Clock", "Intake", "field_errors"]
+
+Clock = Callable[[], datetime]
+
+_IDENTIFIER_FIELDS = (("phone", "phone"), ("email", "email"), ("account", "account"),
+                      ("social", "social_handle"))
+_CUSTOMER_KEYS = frozenset({"id", "name", "phone", "email", "account", "social_handle", "address"})
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """Pydantic's errors as (field, code, message), field paths dotted like the input."""
+    return [
+        FieldError(".".join(str(p) for p in err["loc"]) or "record", err["type"], err["msg"])
+        for err in exc.errors(include_url=False)
+    ]
+
+
+def _reject(field: str, code: str, message: str) -> InvalidTouchpoint:
+    return InvalidTouchpoint(code, [FieldError(field, code, message)])
+
+
+class Intake:
+    """Turns submitted records into canonical touchpoints; the only place raw PII is handled."""
+
+    def __init__(self, hasher: IdentifierHasher, vault: PersonalVault, clock: Clock = _utc_now):
+        self._hasher = hasher
+        self._vault = vault
+        self._clock = clock
+
+    def touchpoint(self, record: Mapping[str, Any]) -> Touchpoint:
+        """Validate, identify, hash and seal one record; :class:`InvalidTouchpoint` if it can't be."""
+        if not isinstance(record, Mapping):
+            raise _reject("record", "not_an_object", "a touchpoint must be a JSON object")
+        customer = self._customer(record.get("customer"))
+        fields = {k: v for k, v in record.items() if k != "customer"}
+        event_id = fields.get("event_id") or self._event_id(record)
+        fields["event_id"] = event_id
+        fields.setdefault("recorded_at", self._clock())
+        fields["customer_id"] = customer["id"]
+        fields["identifiers"] = {
+            kind: self._hasher.hash(kind, customer.get(key)) for kind, key in _IDENTIFIER_FIELDS
+        }
+        personal = dict(customer)
+        if _customer_wrote(fields) and fields.get("text"):
+            personal["note"] = fields.pop("text")
+        try:
+            fields["personal"] = self._vault.seal(customer["id"], str(event_id), personal)
+            return Touchpoint.model_validate(fields)
+        except ValidationError as exc:
+            errors = field_errors(exc)
+            raise InvalidTouchpoint(errors[0].code, errors) from None
+
+    @staticmethod
+    def _customer(value: Any) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise _reject("customer", "missing", "customer is required: an object with an id")
+        unknown = set(value) - _CUSTOMER_KEYS
+        if unknown:
+            raise _reject(
+                f"customer.{sorted(unknown)[0]}", "extra_forbidden", "unknown customer field"
+            )
+        cid = value.get("id")
+        if not isinstance(cid, str) or not cid.strip():
+            raise _reject("customer.id", "missing", "customer.id must be a non-empty string")
+        for key in _CUSTOMER_KEYS - {"id"}:
+            if value.get(key) is not None and not isinstance(value[key], str):
+                raise _reject(f"customer.{key}", "string_type", "must be a string")
+        return {**value, "id": cid.strip()}
+
+    @staticmethod
+    def _event_id(record: Mapping[str, Any]) -> Any:
+        source = record.get("source")
+        if not isinstance(source, Mapping) or not isinstance(source.get("system"), str):
+            raise _reject("source.system", "missing", "source.system is required")
+        sid = source.get("event_id")
+        if sid not in (None, ""):
+            return source_event_id(source["system"], str(sid))
+        return content_event_id(source["system"], record)
+
+
+def _customer_wrote(fields: Mapping[str, Any]) -> bool:
+    actor = fields.get("actor")
+    return isinstance(actor, Mapping) and actor.get("type") == "customer"

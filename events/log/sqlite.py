@@ -1,0 +1,173 @@
+"""The embedded event log: one SQLite file, the default for a single-process deployment.
+
+Positions are numbered per partition from 0, exactly like Kafka offsets, so consumers and the
+projector runtime treat both backends the same. Appends run in one ``BEGIN IMMEDIATE``
+transaction per batch: another process appending to the same file waits for its turn instead
+of interleaving positions. ``synchronous=FULL`` makes an acknowledged batch survive power loss.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from events.errors import LogError, LogUnavailable
+from events.log import Appended, Entry, EventLog, LogRecord, PositionStore, partition_for
+
+__all__ = ["SqliteEventLog", "SqlitePositionStore"]
+
+_LOG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log (
+    partition INTEGER NOT NULL,
+    position  INTEGER NOT NULL,
+    key       TEXT    NOT NULL,
+    event_id  TEXT    NOT NULL UNIQUE,
+    value     BLOB    NOT NULL,
+    PRIMARY KEY (partition, position)
+) WITHOUT ROWID;
+"""
+
+_POSITIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS positions (
+    consumer  TEXT    NOT NULL,
+    partition INTEGER NOT NULL,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (consumer, partition)
+);
+"""
+
+_LOOKUP_CHUNK = 500
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A connection tuned for an append-heavy log shared by threads of one process."""
+    try:
+        db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+    except sqlite3.Error as exc:
+        raise LogUnavailable(f"cannot open the embedded log at {path}: {exc}") from exc
+    return db
+
+
+class SqlitePositionStore(PositionStore):
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock | None = None) -> None:
+        self._db = db
+        self._lock = lock or threading.Lock()
+        self._db.executescript(_POSITIONS_SCHEMA)
+
+    @classmethod
+    def at(cls, path: Path | str) -> SqlitePositionStore:
+        return cls(connect(path))
+
+    def get(self, consumer: str) -> dict[int, int]:
+        rows = self._db.execute(
+            "SELECT partition, position FROM positions WHERE consumer = ?", (consumer,)
+        )
+        return dict(rows.fetchall())
+
+    def commit(self, consumer: str, positions: Mapping[int, int]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO positions(consumer, partition, position) VALUES (?, ?, ?) "
+                "ON CONFLICT(consumer, partition) DO UPDATE "
+                "SET position = max(position, excluded.position)",
+                [(consumer, p, pos) for p, pos in positions.items()],
+            )
+
+    def reset(self, consumer: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM positions WHERE consumer = ?", (consumer,))
+
+
+class SqliteEventLog(EventLog):
+    def __init__(self, path: Path | str, partitions: int = 4) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = connect(path)
+        self._lock = threading.Lock()
+        self._db.executescript(_LOG_SCHEMA)
+        self.partitions = self._fixed_partitions(partitions)
+        self._positions = SqlitePositionStore(self._db, self._lock)
+
+    def _fixed_partitions(self, wanted: int) -> int:
+        """A log's partition count is fixed at creation: re-keying would break customer order."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO log_meta(name, value) VALUES ('partitions', ?)", (str(wanted),)
+        )
+        (stored,) = self._db.execute("SELECT value FROM log_meta WHERE name='partitions'").fetchone()
+        return int(stored)
+
+    def append(self, entries: Sequence[Entry]) -> list[Appended]:
+        if not entries:
+            return []
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                results = self._append_locked(entries)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise LogError(f"embedded log append failed: {exc}") from exc
+        return results
+
+    def _append_locked(self, entries: Sequence[Entry]) -> list[Appended]:
+        known = self._known(list({e.event_id for e in entries}))
+        next_position: dict[int, int] = {}
+        rows: list[tuple[int, int, str, str, bytes]] = []
+        results: list[Appended] = []
+        for entry in entries:
+            hit = known.get(entry.event_id)
+            if hit is not None:
+                results.append(Appended(entry.event_id, hit[0], hit[1], duplicate=True))
+                continue
+            partition = partition_for(entry.key, self.partitions)
+            if partition not in next_position:
+                next_position[partition] = self._end(partition)
+            position = next_position[partition]
+            next_position[partition] = position + 1
+            known[entry.event_id] = (partition, position)
+            rows.append((partition, position, entry.key, entry.event_id, entry.value))
+            results.append(Appended(entry.event_id, partition, position, duplicate=False))
+        self._db.executemany(
+            "INSERT INTO log(partition, position, key, event_id, value) VALUES (?, ?, ?, ?, ?)", rows
+        )
+        return results
+
+    def _known(self, event_ids: list[str]) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        for start in range(0, len(event_ids), _LOOKUP_CHUNK):
+            chunk = event_ids[start : start + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for event_id, partition, position in self._db.execute(
+                f"SELECT event_id, partition, position FROM log WHERE event_id IN ({marks})", chunk
+            ):
+                found[event_id] = (partition, position)
+        return found
+
+    def _end(self, partition: int) -> int:
+        (end,) = self._db.execute(
+            "SELECT COALESCE(MAX(position) + 1, 0) FROM log WHERE partition = ?", (partition,)
+        ).fetchone()
+        return int(end)
+
+    def read(self, partition: int, position: int, limit: int = 1000) -> list[LogRecord]:
+        rows = self._db.execute(
+            "SELECT partition, position, key, event_id, value FROM log "
+            "WHERE partition = ? AND position >= ? ORDER BY position LIMIT ?",
+            (partition, position, limit),
+        ).fetchall()
+        return [LogRecord(*row) for row in rows]
+
+    def count(self) -> int:
+        (n,) = self._db.execute("SELECT COUNT(*) FROM log").fetchone()
+        return int(n)
+
+    @property
+    def positions(self) -> PositionStore:
+        return self._positions
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,172 @@
+"""The ``servicetrace`` command line.
+
+Every command reads its configuration from the environment (see :mod:`services.settings`),
+prints for a person by default and for a program with ``--json``, and exits non-zero only on a
+fatal error: a rejected record is an outcome (counted, dead-lettered), not a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from rich.console import Console
+
+from events.errors import ServicetraceError
+from services.platform import Platform
+
+__all__ = ["main"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def _platform() -> Iterator[Platform]:
+    try:
+        with Platform() as platform:
+            yield platform
+    except ServicetraceError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="servicetrace")
+def cli() -> None:
+    """Every customer touchpoint in an immutable log, projected into journeys and audit views."""
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["ndjson", "csv"]), default=None,
+              help="Input format (default: from the file extension).")
+@click.option("--mapping", help="CSV mapping: nyc311, la311 or a TOML mapping file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def ingest(path: Path, fmt: str | None, mapping: str | None, as_json: bool) -> None:
+    """Append the touchpoints of PATH to the log; rejected records go to the dead-letter store."""
+    from services.ingest.runner import ingest_file
+
+    fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "ndjson")
+    with _platform() as platform:
+        summary = ingest_file(platform, path, fmt, mapping, show_progress=not as_json)
+    if as_json:
+        _emit_json(summary.to_json())
+    else:
+        from services.render import print_ingest_summary
+
+        print_ingest_summary(console, summary.to_json())
+
+
+@cli.command()
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def deadletter(limit: int, as_json: bool) -> None:
+    """List rejected records with their reasons (payloads masked on screen)."""
+    with _platform() as platform:
+        letters = platform.deadletters.list(limit=limit)
+        total = platform.deadletters.count()
+    if as_json:
+        _emit_json({"total": total, "letters": [letter.to_json() for letter in letters]})
+    else:
+        from services.render import print_deadletters
+
+        print_deadletters(console, letters, total)
+
+
+@cli.command()
+@click.option("--customers", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--days", type=click.IntRange(1), default=30, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default: standard output).")
+def generate(customers: int, days: int, seed: int, out: Path | None) -> None:
+    """Stream realistic demo touchpoints (NDJSON) for a utility service line."""
+    from services.generate import write_ndjson
+
+    def write(stream: TextIO) -> int:
+        return write_ndjson(stream, customers=customers, days=days, seed=seed)
+
+    if out is None:
+        write(sys.stdout)
+        return
+    with out.open("w", encoding="utf-8") as stream:
+        count = write(stream)
+    err_console.print(f"wrote {count:,} touchpoints to {out}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def project(as_json: bool) -> None:
+    """Bring the views up to the end of the log (resumes from the tracked positions)."""
+    with _platform() as platform:
+        stats = platform.projector.run_once()
+    payload = stats.to_json() if hasattr(stats, "to_json") else stats.__dict__
+    if as_json:
+        _emit_json(payload)
+    else:
+        console.print(f"projected: {payload}")
+
+
+@cli.command()
+@click.argument("customer")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=int, default=None)
+def journey(customer: str, as_json: bool, limit: int | None) -> None:
+    """CUSTOMER's timeline across channels (projects what is new first)."""
+    from services.journeys import journey_json, load_journey
+
+    with _platform() as platform:
+        platform.projector.run_once()
+        entries, personal = load_journey(platform, customer, limit)
+    if not entries:
+        err_console.print(f"no touchpoints for customer {customer!r}")
+        sys.exit(1)
+    if as_json:
+        _emit_json(journey_json(customer, entries, personal))
+    else:
+        from services.render import print_journey
+
+        print_journey(console, customer, entries, personal)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def summary(as_json: bool) -> None:
+    """Touchpoints in the views by channel and kind."""
+    with _platform() as platform:
+        platform.projector.run_once()
+        data = platform.journey_view.summary()
+    if as_json:
+        _emit_json(data)
+    else:
+        from services.render import print_summary
+
+        print_summary(console, data)
+
+
+@cli.command()
+@click.option("--customers", type=click.IntRange(1), default=300, show_default=True)
+@click.option("--days", type=click.IntRange(1), default=60, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo(customers: int, days: int, seed: int) -> None:
+    """Generate demo data, ingest it, project it and tell the story of one customer."""
+    from services.demo import run_demo
+
+    with _platform() as platform:
+        run_demo(platform, console, customers=customers, days=days, seed=seed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    run: Callable[..., Any] = cli.main
+    run(args=argv, prog_name="servicetrace")

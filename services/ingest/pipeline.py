@@ -1,0 +1,169 @@
+"""The ingest pipeline: submissions → validated, sealed touchpoints → Avro → the log.
+
+Every submission ends in exactly one of three places, and the summary counts them so that
+``submitted == accepted + duplicates + rejected`` always holds:
+
+* **accepted**: at least one of its touchpoints is new in the log;
+* **duplicate**: all its touchpoints were already in the log (same event ids);
+* **rejected**: it could not be read, mapped or validated; it is kept in the dead-letter store
+  with the original payload, its source line and every broken rule. A submission is all or
+  nothing: when one of its touchpoints is invalid none of them is appended.
+
+Work is batched: a batch of touchpoints is encoded and appended in one call, which is what
+makes the embedded log fast and lets Kafka compress whole batches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from events.deadletter import DeadLetter, DeadLetterStore
+from events.errors import InvalidRecord
+from events.intake import Intake
+from events.log import Entry, EventLog
+from events.touchpoint import Touchpoint
+from services.ingest.submission import Submission
+
+__all__ = ["IngestPipeline", "IngestSummary"]
+
+
+class Encoder(Protocol):
+    def encode(self, tp: Touchpoint) -> bytes: ...
+
+
+@dataclass
+class IngestSummary:
+    submitted: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
+    touchpoints_appended: int = 0
+    touchpoints_duplicate: int = 0
+    dead_letters_new: int = 0
+    elapsed_seconds: float = 0.0
+
+    @property
+    def balanced(self) -> bool:
+        return self.submitted == self.accepted + self.duplicates + self.rejected
+
+    def to_json(self) -> dict[str, Any]:
+        rate = self.submitted / self.elapsed_seconds if self.elapsed_seconds else 0.0
+        return {
+            "submitted": self.submitted,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
+            "touchpoints": {
+                "appended": self.touchpoints_appended,
+                "duplicates": self.touchpoints_duplicate,
+            },
+            "dead_letters_new": self.dead_letters_new,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "submissions_per_second": round(rate, 1),
+        }
+
+
+@dataclass
+class _Batch:
+    accepted: list[tuple[Submission, list[Touchpoint]]] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+    touchpoints: int = 0
+
+
+Progress = Callable[[IngestSummary, Submission], None]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class IngestPipeline:
+    """Runs submissions through intake, encoding and the log; keeps every rejection."""
+
+    def __init__(
+        self,
+        intake: Intake,
+        encoder: Encoder,
+        log: EventLog,
+        deadletters: DeadLetterStore,
+        batch_size: int = 2000,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._intake = intake
+        self._encoder = encoder
+        self._log = log
+        self._deadletters = deadletters
+        self._batch_size = batch_size
+        self._clock = clock
+
+    def run(self, submissions: Iterable[Submission], progress: Progress | None = None) -> IngestSummary:
+        summary = IngestSummary()
+        started = time.perf_counter()
+        batch = _Batch()
+        last: Submission | None = None
+        for submission in submissions:
+            summary.submitted += 1
+            self._admit(submission, batch, summary)
+            last = submission
+            if batch.touchpoints >= self._batch_size or len(batch.letters) >= self._batch_size:
+                self._flush(batch, summary)
+                batch = _Batch()
+                if progress is not None:
+                    progress(summary, submission)
+        self._flush(batch, summary)
+        self._log.flush()
+        summary.elapsed_seconds = time.perf_counter() - started
+        if progress is not None and last is not None:
+            progress(summary, last)
+        return summary
+
+    def _admit(self, submission: Submission, batch: _Batch, summary: IngestSummary) -> None:
+        try:
+            if submission.error is not None:
+                raise submission.error
+            touchpoints = [self._intake.touchpoint(record) for record in submission.records]
+        except InvalidRecord as exc:
+            summary.rejected += 1
+            summary.rejected_by_reason[exc.reason] += 1
+            batch.letters.append(self._letter(submission, exc))
+            return
+        batch.accepted.append((submission, touchpoints))
+        batch.touchpoints += len(touchpoints)
+
+    def _letter(self, submission: Submission, exc: InvalidRecord) -> DeadLetter:
+        return DeadLetter(
+            source=submission.source,
+            line=submission.line,
+            reason=exc.reason,
+            payload=submission.payload,
+            received_at=self._clock(),
+            errors=tuple(exc.errors),
+        )
+
+    def _flush(self, batch: _Batch, summary: IngestSummary) -> None:
+        if batch.letters:
+            summary.dead_letters_new += self._deadletters.put(batch.letters)
+        if not batch.accepted:
+            return
+        entries = [
+            Entry(str(tp.event_id), tp.customer_id, self._encoder.encode(tp))
+            for _, touchpoints in batch.accepted
+            for tp in touchpoints
+        ]
+        results = iter(self._log.append(entries))
+        for _, touchpoints in batch.accepted:
+            fresh = sum(not next(results).duplicate for _ in touchpoints)
+            summary.touchpoints_appended += fresh
+            summary.touchpoints_duplicate += len(touchpoints) - fresh
+            if fresh:
+                summary.accepted += 1
+            else:
+                summary.duplicates += 1
+

@@ -1,0 +1,67 @@
+"""Ingest a file through the configured platform, with a progress bar on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from services.ingest.mapping import load_mapping
+from services.ingest.pipeline import IngestPipeline, IngestSummary
+from services.ingest.submission import Submission, open_submissions
+from services.platform import Platform
+
+__all__ = ["ingest_file", "pipeline_for"]
+
+
+class _CountingLines:
+    """Iterates a text stream's lines and counts the characters read (for the progress bar)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.read = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._stream:
+            self.read += len(line)
+            yield line
+
+
+def pipeline_for(platform: Platform) -> IngestPipeline:
+    return IngestPipeline(
+        platform.intake,
+        platform.serde,
+        platform.log,
+        platform.deadletters,
+        batch_size=platform.settings.batch_size,
+    )
+
+
+def ingest_file(
+    platform: Platform, path: Path, fmt: str, mapping_name: str | None, show_progress: bool = True
+) -> IngestSummary:
+    mapping = load_mapping(mapping_name) if mapping_name else None
+    pipeline = pipeline_for(platform)
+    with path.open(encoding="utf-8", errors="replace", newline="") as stream:
+        lines = _CountingLines(stream)
+        submissions = open_submissions(path, fmt, mapping, lines)
+        if not (show_progress and sys.stderr.isatty()):
+            return pipeline.run(submissions)
+        return _with_progress(pipeline, submissions, lines, path)
+
+
+def _with_progress(
+    pipeline: IngestPipeline, submissions: Iterable[Submission], lines: _CountingLines, path: Path
+) -> IngestSummary:
+    columns = (TextColumn("[bold]ingest[/] {task.description}"), BarColumn(),
+               TextColumn("{task.fields[done]:,} records"), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(path.name, total=path.stat().st_size, done=0)
+
+        def tick(summary: IngestSummary, _: Submission) -> None:
+            bar.update(task, completed=lines.read, done=summary.submitted)
+
+        return pipeline.run(submissions, progress=tick)

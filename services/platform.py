@@ -1,0 +1,136 @@
+"""Wiring: builds the adapters a command needs from :class:`~services.settings.Settings`.
+
+Every piece is created lazily and at most once, so a command that only lists dead letters never
+opens the log, and a command that never projects never starts the ClickHouse engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from types import TracebackType
+from typing import Self
+
+from events.deadletter import DeadLetterStore
+from events.errors import ConfigurationError
+from events.identity import IdentifierHasher
+from events.intake import Intake
+from events.keys import KeyStore
+from events.log import EventLog
+from events.personal import PersonalVault
+from services.settings import Settings
+
+__all__ = ["Platform"]
+
+
+def _embedded_log(settings: Settings) -> EventLog:
+    from events.log.sqlite import SqliteEventLog
+
+    return SqliteEventLog(settings.path("log.sqlite"), partitions=settings.partitions)
+
+
+def _memory_log(settings: Settings) -> EventLog:
+    from events.log.memory import MemoryEventLog
+
+    return MemoryEventLog(partitions=settings.partitions)
+
+
+def _kafka_bootstrap(settings: Settings) -> str:
+    if not settings.kafka_bootstrap:
+        raise ConfigurationError("SERVICETRACE_LOG=kafka needs SERVICETRACE_KAFKA_BOOTSTRAP")
+    return settings.kafka_bootstrap
+
+
+def _kafka_log(settings: Settings) -> EventLog:
+    from events.log.kafka import KafkaEventLog, KafkaLogConfig
+
+    config = KafkaLogConfig(
+        bootstrap=_kafka_bootstrap(settings),
+        topic=settings.kafka_topic,
+        index_path=settings.path("kafka-index.sqlite"),
+    )
+    return KafkaEventLog(config)
+
+
+def _embedded_deadletters(settings: Settings) -> DeadLetterStore:
+    from events.deadletter.sqlite import SqliteDeadLetterStore
+
+    return SqliteDeadLetterStore(settings.path("deadletter.sqlite"))
+
+
+def _memory_deadletters(settings: Settings) -> DeadLetterStore:
+    from events.deadletter.memory import MemoryDeadLetterStore
+
+    return MemoryDeadLetterStore()
+
+
+def _kafka_deadletters(settings: Settings) -> DeadLetterStore:
+    from events.deadletter.kafka import KafkaDeadLetterStore
+
+    return KafkaDeadLetterStore(
+        bootstrap=_kafka_bootstrap(settings),
+        topic=settings.kafka_deadletter_topic,
+        index_path=settings.path("kafka-deadletter-index.sqlite"),
+    )
+
+
+_LOGS: dict[str, Callable[[Settings], EventLog]] = {
+    "embedded": _embedded_log,
+    "memory": _memory_log,
+    "kafka": _kafka_log,
+}
+_DEADLETTERS: dict[str, Callable[[Settings], DeadLetterStore]] = {
+    "embedded": _embedded_deadletters,
+    "memory": _memory_deadletters,
+    "kafka": _kafka_deadletters,
+}
+
+
+class Platform:
+    """The configured adapters of one process; a context manager that closes what it opened."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+
+    @cached_property
+    def log(self) -> EventLog:
+        return _LOGS[self.settings.log](self.settings)
+
+    @cached_property
+    def deadletters(self) -> DeadLetterStore:
+        return _DEADLETTERS[self.settings.log](self.settings)
+
+    @cached_property
+    def keys(self) -> KeyStore:
+        if self.settings.log == "memory":
+            from events.keys.memory import MemoryKeyStore
+
+            return MemoryKeyStore()
+        from events.keys.sqlite import SqliteKeyStore
+
+        return SqliteKeyStore(self.settings.path("keys.sqlite"))
+
+    @cached_property
+    def vault(self) -> PersonalVault:
+        return PersonalVault(self.keys)
+
+    @cached_property
+    def intake(self) -> Intake:
+        return Intake(IdentifierHasher(self.settings.pepper_bytes()), self.vault)
+
+    def close(self) -> None:
+        for name in ("log", "deadletters", "keys"):
+            adapter = self.__dict__.pop(name, None)
+            if adapter is not None:
+                adapter.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,55 @@
+"""Configuration by environment (``SERVICETRACE_*``), read once at the edge of the program.
+
+Adapters are chosen here by configuration, never by which module a caller imported: the same
+commands run on the embedded default (one process, files under ``SERVICETRACE_HOME``) or on the
+production shape (Kafka, a ClickHouse server, PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SERVICETRACE_", extra="ignore")
+
+    home: Path = Field(Path(".servicetrace"), description="data directory of the embedded mode")
+    log: Literal["embedded", "kafka", "memory"] = "embedded"
+    partitions: int = Field(4, ge=1, le=256, description="partitions of a new log")
+    kafka_bootstrap: str | None = None
+    kafka_topic: str = "servicetrace.touchpoints.v1"
+    kafka_deadletter_topic: str = "servicetrace.deadletter.v1"
+    clickhouse_url: str | None = Field(None, description="ClickHouse server; embedded if unset")
+    clickhouse_database: str = "servicetrace"
+    postgres_dsn: str | None = None
+    pepper: SecretStr | None = Field(None, description="secret for identifier hashes")
+    batch_size: int = Field(2000, ge=1, le=100_000)
+
+    def path(self, *parts: str) -> Path:
+        """A path inside the data directory (created on demand)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home.joinpath(*parts)
+
+    def pepper_bytes(self) -> bytes:
+        """The identifier-hash secret: configured, or created once per data directory.
+
+        Changing it changes every identifier hash, so a generated pepper is kept beside the
+        data it belongs to (mode 0600) rather than regenerated.
+        """
+        if self.pepper is not None:
+            return self.pepper.get_secret_value().encode()
+        path = self.path("secrets", "pepper")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
