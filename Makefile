@@ -1,0 +1,39 @@
+# Two commands a newcomer needs: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+## run: load demo data into the embedded log, project it, tell a customer's story
+run: $(VENV)/.installed-run
+	$(BIN)/servicetrace demo
+
+## lint: ruff (lint + format) and mypy strict
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## test: lint, then every test (the session starts its own Kafka-protocol broker)
+test: lint
+	$(BIN)/python -m pytest
+
+## bench: throughput figures (JSON) against baselines measured in the same run
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .servicetrace .pytest_cache .mypy_cache .ruff_cache
