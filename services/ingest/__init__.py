@@ -1,0 +1,1 @@
+"""Ingest: turning source exports (CSV, NDJSON) into submitted touchpoint records."""
