@@ -34,8 +34,12 @@ __all__ = ["Clock", "Intake", "field_errors"]
 
 Clock = Callable[[], datetime]
 
-_IDENTIFIER_FIELDS = (("phone", "phone"), ("email", "email"), ("account", "account"),
-                      ("social", "social_handle"))
+_IDENTIFIER_FIELDS = (
+    ("phone", "phone"),
+    ("email", "email"),
+    ("account", "account"),
+    ("social", "social_handle"),
+)
 _CUSTOMER_KEYS = frozenset({"id", "name", "phone", "email", "account", "social_handle", "address"})
 
 
@@ -64,7 +68,7 @@ class Intake:
         self._clock = clock
 
     def touchpoint(self, record: Mapping[str, Any]) -> Touchpoint:
-        """Validate, identify, hash and seal one record; :class:`InvalidTouchpoint` if it can't be."""
+        """Validate, identify, hash and seal one record, or raise :class:`InvalidTouchpoint`."""
         if not isinstance(record, Mapping):
             raise _reject("record", "not_an_object", "a touchpoint must be a JSON object")
         customer = self._customer(record.get("customer"))

@@ -17,8 +17,8 @@ from enum import StrEnum
 __all__ = [
     "CUSTOMER_INITIATED_KINDS",
     "PROVIDER_KINDS",
-    "REQUEST_KINDS",
     "REAL_TIME_CHANNELS",
+    "REQUEST_KINDS",
     "ActorType",
     "Channel",
     "Direction",
@@ -149,7 +149,7 @@ _SERVICE_TYPE_SEPARATORS = re.compile(r"[^0-9a-z]+")
 
 
 def normalise_service_type(raw: str) -> str:
-    """Fold a source's service label into a stable slug ("Noise - Residential" -> "noise_residential").
+    """Fold a source's label into a stable slug ("Noise - Residential" -> "noise_residential").
 
     Slugs keep the taxonomy open (any organisation's catalogue) while making "Street Light Out"
     and "street light out" count as one service type.

@@ -67,7 +67,9 @@ OptionalRef = Annotated[str | None, Field(default=None, min_length=1, max_length
 def _non_negative(value: float | None) -> float | None:
     if value is not None and value < 0:
         raise PydanticCustomError(
-            "negative_duration", "duration cannot be negative (got {value} seconds)", {"value": value}
+            "negative_duration",
+            "duration cannot be negative (got {value} seconds)",
+            {"value": value},
         )
     return value
 
@@ -82,7 +84,9 @@ def _score_in_range(value: int | None) -> int | None:
 
 Seconds = Annotated[float | None, AfterValidator(_non_negative)]
 Score = Annotated[int | None, AfterValidator(_score_in_range)]
-ServiceType = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(normalise_service_type)]
+ServiceType = Annotated[
+    str, Field(min_length=1, max_length=128), AfterValidator(normalise_service_type)
+]
 
 
 class Source(BaseModel):

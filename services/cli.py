@@ -48,8 +48,13 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["ndjson", "csv"]), default=None,
-              help="Input format (default: from the file extension).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ndjson", "csv"]),
+    default=None,
+    help="Input format (default: from the file extension).",
+)
 @click.option("--mapping", help="CSV mapping: nyc311, la311 or a TOML mapping file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(path: Path, fmt: str | None, mapping: str | None, as_json: bool) -> None:
@@ -87,8 +92,12 @@ def deadletter(limit: int, as_json: bool) -> None:
 @click.option("--customers", type=click.IntRange(1), default=200, show_default=True)
 @click.option("--days", type=click.IntRange(1), default=30, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (default: standard output).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (default: standard output).",
+)
 def generate(customers: int, days: int, seed: int, out: Path | None) -> None:
     """Stream realistic demo touchpoints (NDJSON) for a utility service line."""
     from services.generate import write_ndjson
@@ -123,20 +132,21 @@ def project(as_json: bool) -> None:
 @click.option("--limit", type=int, default=None)
 def journey(customer: str, as_json: bool, limit: int | None) -> None:
     """CUSTOMER's timeline across channels (projects what is new first)."""
-    from services.journeys import journey_json, load_journey
+    from services.journeys import journey_json
 
     with _platform() as platform:
         platform.projector.run_once()
-        entries, personal = load_journey(platform, customer, limit)
+        entries = platform.journey_view.timeline(customer, limit=limit)
+        data = journey_json(customer, entries, platform.vault)
     if not entries:
         err_console.print(f"no touchpoints for customer {customer!r}")
         sys.exit(1)
     if as_json:
-        _emit_json(journey_json(customer, entries, personal))
+        _emit_json(data)
     else:
         from services.render import print_journey
 
-        print_journey(console, customer, entries, personal)
+        print_journey(console, data)
 
 
 @cli.command()

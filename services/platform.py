@@ -18,6 +18,7 @@ from events.intake import Intake
 from events.keys import KeyStore
 from events.log import EventLog
 from events.personal import PersonalVault
+from schemas.serde import TouchpointSerde
 from services.settings import Settings
 
 __all__ = ["Platform"]
@@ -113,6 +114,10 @@ class Platform:
     @cached_property
     def vault(self) -> PersonalVault:
         return PersonalVault(self.keys)
+
+    @cached_property
+    def serde(self) -> TouchpointSerde:
+        return TouchpointSerde()
 
     @cached_property
     def intake(self) -> Intake:

@@ -68,7 +68,7 @@ class LogRecord:
 
 def partition_for(key: str, partitions: int) -> int:
     """Kafka's default partitioner (murmur2), so every backend puts a customer in one place."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+    return (int(murmur2(key.encode())) & 0x7FFFFFFF) % partitions
 
 
 class PositionStore(abc.ABC):

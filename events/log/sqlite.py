@@ -97,7 +97,9 @@ class SqliteEventLog(EventLog):
         self._db.execute(
             "INSERT OR IGNORE INTO log_meta(name, value) VALUES ('partitions', ?)", (str(wanted),)
         )
-        (stored,) = self._db.execute("SELECT value FROM log_meta WHERE name='partitions'").fetchone()
+        (stored,) = self._db.execute(
+            "SELECT value FROM log_meta WHERE name='partitions'"
+        ).fetchone()
         return int(stored)
 
     def append(self, entries: Sequence[Entry]) -> list[Appended]:
@@ -132,7 +134,8 @@ class SqliteEventLog(EventLog):
             rows.append((partition, position, entry.key, entry.event_id, entry.value))
             results.append(Appended(entry.event_id, partition, position, duplicate=False))
         self._db.executemany(
-            "INSERT INTO log(partition, position, key, event_id, value) VALUES (?, ?, ?, ?, ?)", rows
+            "INSERT INTO log(partition, position, key, event_id, value) VALUES (?, ?, ?, ?, ?)",
+            rows,
         )
         return results
 

@@ -103,7 +103,9 @@ class IngestPipeline:
         self._batch_size = batch_size
         self._clock = clock
 
-    def run(self, submissions: Iterable[Submission], progress: Progress | None = None) -> IngestSummary:
+    def run(
+        self, submissions: Iterable[Submission], progress: Progress | None = None
+    ) -> IngestSummary:
         summary = IngestSummary()
         started = time.perf_counter()
         batch = _Batch()
@@ -166,4 +168,3 @@ class IngestPipeline:
                 summary.accepted += 1
             else:
                 summary.duplicates += 1
-

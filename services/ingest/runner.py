@@ -56,8 +56,12 @@ def ingest_file(
 def _with_progress(
     pipeline: IngestPipeline, submissions: Iterable[Submission], lines: _CountingLines, path: Path
 ) -> IngestSummary:
-    columns = (TextColumn("[bold]ingest[/] {task.description}"), BarColumn(),
-               TextColumn("{task.fields[done]:,} records"), TimeRemainingColumn())
+    columns = (
+        TextColumn("[bold]ingest[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[done]:,} records"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task(path.name, total=path.stat().st_size, done=0)
 

@@ -10,7 +10,9 @@ from events.errors import FieldError
 AT = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
 
-def letter(line: int, payload: str = '{"kind": "complaint"}', reason: str = "missing") -> DeadLetter:
+def letter(
+    line: int, payload: str = '{"kind": "complaint"}', reason: str = "missing"
+) -> DeadLetter:
     errors = (FieldError("customer", reason, "customer is required: an object with an id"),)
     return DeadLetter("demo.ndjson", line, reason, payload, AT, errors)
 

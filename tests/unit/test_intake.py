@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -105,7 +105,11 @@ def test_an_envelope_does_not_open_on_another_event(intake: Intake, keys: Memory
 def test_identifiers_are_normalised_before_hashing(intake: Intake) -> None:
     a = intake.touchpoint(record())
     other = record(source={"system": "crm", "event_id": "B-1"})
-    other["customer"] = {**other["customer"], "phone": "+86-138-0013-8000", "email": "li.wei@example.COM "}
+    other["customer"] = {
+        **other["customer"],
+        "phone": "+86-138-0013-8000",
+        "email": "li.wei@example.COM ",
+    }
     b = intake.touchpoint(other)
     assert a.identifiers.phone == b.identifiers.phone and a.identifiers.phone is not None
     assert a.identifiers.email == b.identifiers.email
@@ -113,8 +117,12 @@ def test_identifiers_are_normalised_before_hashing(intake: Intake) -> None:
 
 
 def test_provider_notes_stay_readable(intake: Intake) -> None:
-    raw = record(kind="callback", direction="outbound", actor={"type": "agent", "id": "A7"},
-                 text="called back, crew on site at 14:00")
+    raw = record(
+        kind="callback",
+        direction="outbound",
+        actor={"type": "agent", "id": "A7"},
+        text="called back, crew on site at 14:00",
+    )
     tp = intake.touchpoint(raw)
     assert tp.text == "called back, crew on site at 14:00"
 
@@ -122,16 +130,27 @@ def test_provider_notes_stay_readable(intake: Intake) -> None:
 def test_without_a_source_id_the_event_id_is_the_content_hash(intake: Intake) -> None:
     raw = record(source={"system": "web"})
     first = intake.touchpoint(raw)
-    later = Intake(IdentifierHasher(b"pepper-for-tests!"), PersonalVault(MemoryKeyStore()),
-                   clock=lambda: NOW + timedelta(days=1))
+    later = Intake(
+        IdentifierHasher(b"pepper-for-tests!"),
+        PersonalVault(MemoryKeyStore()),
+        clock=lambda: NOW + timedelta(days=1),
+    )
     assert later.touchpoint(copy.deepcopy(raw)).event_id == first.event_id
-    assert intake.touchpoint(record(source={"system": "web"}, kind="inquiry")).event_id != first.event_id
+    assert (
+        intake.touchpoint(record(source={"system": "web"}, kind="inquiry")).event_id
+        != first.event_id
+    )
 
 
 @pytest.mark.parametrize(
     ("overrides", "field", "code", "words"),
     [
-        ({"direction": "outbound"}, "record", "customer_kind_outbound", "complaint cannot be outbound"),
+        (
+            {"direction": "outbound"},
+            "record",
+            "customer_kind_outbound",
+            "complaint cannot be outbound",
+        ),
         ({"kind": "feedback", "score": 7}, "score", "score_out_of_range", "1 to 5 (got 7)"),
         ({"kind": "feedback", "score": 0}, "score", "score_out_of_range", "1 to 5"),
         ({"score": 3}, "record", "score_without_feedback", "not on a complaint"),
@@ -140,15 +159,34 @@ def test_without_a_source_id_the_event_id_is_the_content_hash(intake: Intake) ->
         ({"handle_seconds": -0.5}, "handle_seconds", "negative_duration", "cannot be negative"),
         ({"channel": "pigeon"}, "channel", "enum", "phone"),
         ({"kind": None}, "kind", "missing", "required"),
-        ({"recorded_at": "2026-01-04T00:00:00+00:00"}, "record", "recorded_before_occurred", "before occurred_at"),
-        ({"kind": "callback", "direction": "outbound"}, "record", "provider_kind_by_customer", "actor cannot be the customer"),
+        (
+            {"recorded_at": "2026-01-04T00:00:00+00:00"},
+            "record",
+            "recorded_before_occurred",
+            "before occurred_at",
+        ),
+        (
+            {"kind": "callback", "direction": "outbound"},
+            "record",
+            "provider_kind_by_customer",
+            "actor cannot be the customer",
+        ),
         ({"unexpected": 1}, "unexpected", "extra_forbidden", "not permitted"),
         ({"customer": None}, "customer", "missing", "customer is required"),
         ({"customer": {"id": "  "}}, "customer.id", "missing", "non-empty"),
-        ({"customer": {"id": "C1", "shoe_size": "42"}}, "customer.shoe_size", "extra_forbidden", "unknown"),
+        (
+            {"customer": {"id": "C1", "shoe_size": "42"}},
+            "customer.shoe_size",
+            "extra_forbidden",
+            "unknown",
+        ),
         ({"source": {"event_id": "x"}}, "source.system", "missing", "required"),
-        ({"attachments": [{"uri": "s3://a", "media_type": "audio/wav", "sha256": "xyz"}]},
-         "attachments.0.sha256", "string_pattern_mismatch", "pattern"),
+        (
+            {"attachments": [{"uri": "s3://a", "media_type": "audio/wav", "sha256": "xyz"}]},
+            "attachments.0.sha256",
+            "string_pattern_mismatch",
+            "pattern",
+        ),
     ],
 )
 def test_bad_records_are_rejected_with_a_specific_reason(
@@ -176,9 +214,10 @@ def test_touchpoints_are_immutable(intake: Intake) -> None:
 
 
 def test_the_original_offset_is_kept(intake: Intake) -> None:
-    tp = intake.touchpoint(record(occurred_at="2026-01-05T09:31:00-05:00",
-                                  recorded_at="2026-01-05T16:00:00+01:00"))
+    tp = intake.touchpoint(
+        record(occurred_at="2026-01-05T09:31:00-05:00", recorded_at="2026-01-05T16:00:00+01:00")
+    )
     assert tp.occurred_at.tzinfo is not None
     assert tp.occurred_at.utcoffset() == timedelta(hours=-5)
-    assert tp.recorded_at.astimezone(timezone.utc).hour == 15
+    assert tp.recorded_at.astimezone(UTC).hour == 15
     json.loads(tp.model_dump_json())

@@ -2,7 +2,10 @@ from services.redact import redact
 
 
 def test_emails_phones_and_personal_values_are_masked() -> None:
-    raw = '{"customer": {"name": "Li Wei", "phone": "+86 138 0013 8000"}, "text": "mail me at li.wei@example.com or 010-6552-9988"}'
+    raw = (
+        '{"customer": {"name": "Li Wei", "phone": "+86 138 0013 8000"}, '
+        '"text": "mail me at li.wei@example.com or 010-6552-9988"}'
+    )
     shown = redact(raw)
     for secret in ("Li Wei", "138 0013", "li.wei@", "6552"):
         assert secret not in shown
