@@ -19,6 +19,7 @@ from rich.console import Console
 
 from events.errors import ServicetraceError
 from services.platform import Platform
+from services.views import projection_json, summary_json
 
 __all__ = ["main"]
 
@@ -119,11 +120,14 @@ def project(as_json: bool) -> None:
     """Bring the views up to the end of the log (resumes from the tracked positions)."""
     with _platform() as platform:
         stats = platform.projector.run_once()
-    payload = stats.to_json() if hasattr(stats, "to_json") else stats.__dict__
+    payload = projection_json(stats)
     if as_json:
         _emit_json(payload)
     else:
-        console.print(f"projected: {payload}")
+        console.print(
+            f"projected {payload['events']:,} touchpoints in {payload['batches']} batches; "
+            f"{payload['undecodable']} undecodable; positions {payload['positions']}"
+        )
 
 
 @cli.command()
@@ -155,7 +159,7 @@ def summary(as_json: bool) -> None:
     """Touchpoints in the views by channel and kind."""
     with _platform() as platform:
         platform.projector.run_once()
-        data = platform.journey_view.summary()
+        data = summary_json(platform.journey_view)
     if as_json:
         _emit_json(data)
     else:

@@ -38,7 +38,7 @@ def _touchpoint(entry: JourneyEntry, personal: dict[str, str]) -> dict[str, Any]
     return {
         "event_id": str(entry.event_id),
         "occurred_at": entry.occurred_at.isoformat(),
-        "occurred_at_local": entry.occurred_at.strftime("%a %Y-%m-%d %H:%M"),
+        "occurred_at_local": entry.occurred_at.strftime("%a %m-%d %H:%M"),
         "recorded_at": entry.recorded_at.isoformat(),
         "late_hours": round(late / timedelta(hours=1), 1) if late > LATE_AFTER else None,
         "channel": entry.channel.value,

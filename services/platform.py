@@ -18,6 +18,9 @@ from events.intake import Intake
 from events.keys import KeyStore
 from events.log import EventLog
 from events.personal import PersonalVault
+from projections.clickhouse import ViewStore, connect
+from projections.projector import Projector
+from projections.views.journey_view import JourneyView
 from schemas.serde import TouchpointSerde
 from services.settings import Settings
 
@@ -122,6 +125,21 @@ class Platform:
     @cached_property
     def intake(self) -> Intake:
         return Intake(IdentifierHasher(self.settings.pepper_bytes()), self.vault)
+
+    @cached_property
+    def view_store(self) -> ViewStore:
+        settings = self.settings
+        chdb_path = None if settings.clickhouse_url else settings.path("clickhouse")
+        client = connect(settings.clickhouse_url, chdb_path)
+        return ViewStore(client, settings.clickhouse_database)
+
+    @cached_property
+    def journey_view(self) -> JourneyView:
+        return JourneyView(self.view_store)
+
+    @cached_property
+    def projector(self) -> Projector:
+        return Projector(self.log, self.serde, [self.journey_view], self.view_store)
 
     def close(self) -> None:
         for name in ("log", "deadletters", "keys"):

@@ -97,49 +97,48 @@ def print_summary(console: Console, data: Mapping[str, Any]) -> None:
 def print_journey(console: Console, journey: Mapping[str, Any]) -> None:
     """A customer's timeline across channels, from :func:`services.journeys.journey_json`."""
     who = journey["customer"]
+    named = "  ".join(v for k, v in who.items() if k != "id" and v)
     console.print(
-        f"[bold]journey of {who['id']}[/]  {who.get('name') or ''}  {who.get('phone') or ''}  "
-        f"· {len(journey['touchpoints'])} touchpoints, channels: {', '.join(journey['channels'])}"
+        f"[bold]journey of {who['id']}[/]  {named}\n"
+        f"{len(journey['touchpoints'])} touchpoints across {', '.join(journey['channels'])}"
     )
-    table = Table(
-        "when (local)",
-        "",
-        "kind",
-        "service",
-        "actor",
-        "case",
-        "outcome",
-        "wait/handle",
-        "what was said or done",
-        expand=True,
-        show_lines=False,
-    )
+    table = Table(expand=True)
+    table.add_column("when", no_wrap=True)
+    table.add_column("channel", no_wrap=True)
+    table.add_column("what happened", min_width=24, ratio=1)
+    table.add_column("who", no_wrap=True)
+    table.add_column("said or done", ratio=1)
     for tp in journey["touchpoints"]:
         table.add_row(*_journey_cells(tp))
     console.print(table)
 
 
 def _journey_cells(tp: Mapping[str, Any]) -> list[str | Text]:
-    marker = (
-        f"{CHANNEL_MARKERS.get(tp['channel'], '·')} {_DIRECTION[tp['direction']]} {tp['channel']}"
-    )
-    late = " [late]" if tp.get("late_hours") else ""
-    outcome = tp.get("outcome") or ""
+    marker = f"{CHANNEL_MARKERS.get(tp['channel'], '·')} {_DIRECTION[tp['direction']]} {tp['channel']}"
+    late = f"\n[dim]+{tp['late_hours']}h late[/]" if tp.get("late_hours") else ""
+    when = tp["occurred_at_local"] + late
+    style = "bold red" if tp["kind"] in _ALARMING else "bold"
+    what = Text(tp["kind"], style=style).append(f" {tp['service_type']}", style="cyan")
+    for extra in _facts(tp):
+        what.append(f" {extra}", style="dim")
+    return [when, marker, what, tp["actor"], tp.get("words") or ""]
+
+
+_ALARMING = frozenset({"complaint", "appointment_missed", "case_escalated", "case_reopened"})
+
+
+def _facts(tp: Mapping[str, Any]) -> list[str]:
+    facts = []
     if tp.get("score") is not None:
-        outcome = f"{'★' * tp['score']}{'☆' * (5 - tp['score'])}"
-    timing = "/".join(_seconds(tp.get(k)) for k in ("wait_seconds", "handle_seconds")).strip("/")
-    style = "bold red" if tp["kind"] in {"complaint", "appointment_missed"} else ""
-    return [
-        tp["occurred_at_local"] + late,
-        marker,
-        Text(tp["kind"], style=style),
-        tp["service_type"],
-        tp["actor"],
-        tp.get("case_id") or "",
-        outcome,
-        timing,
-        tp.get("words") or "",
-    ]
+        facts.append("★" * tp["score"] + "☆" * (5 - tp["score"]))
+    if tp.get("outcome"):
+        facts.append(f"→ {tp['outcome']}")
+    timing = "/".join(_seconds(tp.get(k)) for k in ("wait_seconds", "handle_seconds"))
+    if timing.strip("/"):
+        facts.append(f"({timing.strip('/')})")
+    if tp.get("case_id"):
+        facts.append(f"#{tp['case_id']}")
+    return facts
 
 
 def _seconds(value: float | None) -> str:

@@ -1,0 +1,58 @@
+"""``make run``: the whole path on the embedded default, told as a story.
+
+Generate a utility service line's touchpoints → ingest them into the embedded log (validated,
+sealed, Avro, idempotent) → project them into the ClickHouse journey view → show what came in
+by channel and kind, and the journey of the customer with the richest story. Running it again
+shows idempotency: every record is recognised as a duplicate and nothing is added.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+
+from services.generate import write_ndjson
+from services.ingest.runner import ingest_file
+from services.journeys import journey_json
+from services.platform import Platform
+from services.render import print_ingest_summary, print_journey, print_summary
+from services.views import projection_json, summary_json
+
+__all__ = ["run_demo"]
+
+_NEXT_STEPS = """\
+[bold]servicetrace journey {customer}[/]           the same timeline (add --json for programs)
+[bold]servicetrace summary[/]                      touchpoints by channel and kind
+[bold]servicetrace ingest ../shared/data/real/nyc311/nyc311_2023-02-28_sample.csv --mapping nyc311[/]
+[bold]servicetrace deadletter[/]                   what was rejected and why (personal data masked)
+[bold]servicetrace generate --customers 2000 --days 90 --out big.ndjson[/]   more data
+[bold]make run[/] again                            nothing is added: every record is a duplicate
+[bold]make test[/]                                 the contract, integration and real-data tests
+
+(the commands live in .venv/bin; data in {home})"""
+
+
+def run_demo(platform: Platform, console: Console, customers: int, days: int, seed: int) -> str:
+    """Run the demo; returns the id of the customer whose journey it told."""
+    home = platform.settings.home
+    path = platform.settings.path("demo.ndjson")
+    console.rule("[bold]1 · generate")
+    with path.open("w", encoding="utf-8") as out:
+        count = write_ndjson(out, customers=customers, days=days, seed=seed)
+    console.print(f"{count:,} touchpoints of {customers} customers over {days} days → {path}")
+
+    console.rule("[bold]2 · ingest into the embedded log")
+    print_ingest_summary(console, ingest_file(platform, path, "ndjson", None).to_json())
+
+    console.rule("[bold]3 · project into the journey view (ClickHouse)")
+    stats = projection_json(platform.projector.run_once())
+    console.print(f"projected {stats['events']:,} new touchpoints; positions {stats['positions']}")
+    print_summary(console, summary_json(platform.journey_view))
+
+    console.rule("[bold]4 · one customer's journey across channels")
+    customer = platform.journey_view.story_customer()
+    entries = platform.journey_view.timeline(customer)
+    print_journey(console, journey_json(customer, entries, platform.vault))
+
+    console.print(Panel(_NEXT_STEPS.format(customer=customer, home=home), title="try next"))
+    return customer

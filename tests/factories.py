@@ -1,0 +1,52 @@
+"""Valid touchpoints for tests, built directly (no intake, no mapping).
+
+``make_touchpoint`` picks a direction and actor that fit the kind (customer kinds arrive
+inbound from the customer, provider kinds go outbound from an agent), so any kind from the
+taxonomy yields a touchpoint the model accepts; ``overrides`` replace any field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from events.taxonomy import CUSTOMER_INITIATED_KINDS, ActorType, Direction, Kind
+from events.touchpoint import Actor, Source, Touchpoint
+
+__all__ = ["BASE_TIME", "make_touchpoint"]
+
+#: A fixed event-time origin in UTC+08:00, so tests also check that offsets survive.
+BASE_TIME = datetime(2024, 3, 4, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+
+_NAMESPACE = uuid.UUID("9b2f7c1e-0d4a-4c55-9a0e-7e57fac70001")
+
+
+def make_touchpoint(
+    customer_id: str = "C1",
+    kind: str = "complaint",
+    channel: str = "phone",
+    minutes: float = 0,
+    **overrides: Any,
+) -> Touchpoint:
+    """A valid touchpoint ``minutes`` after :data:`BASE_TIME`; the id is derived from the args.
+
+    Equal arguments give equal event ids (the log dedupes them), so pass ``event_id`` or vary
+    ``minutes`` when two touchpoints must differ.
+    """
+    customer_kind = Kind(kind) in CUSTOMER_INITIATED_KINDS
+    occurred = BASE_TIME + timedelta(minutes=minutes)
+    fields: dict[str, Any] = {
+        "event_id": uuid.uuid5(_NAMESPACE, f"{customer_id}|{kind}|{channel}|{minutes}"),
+        "occurred_at": occurred,
+        "recorded_at": occurred + timedelta(seconds=2),
+        "source": Source(system="test", event_id=f"{customer_id}-{kind}-{minutes}"),
+        "customer_id": customer_id,
+        "channel": channel,
+        "direction": Direction.INBOUND if customer_kind else Direction.OUTBOUND,
+        "actor": Actor(type=ActorType.CUSTOMER if customer_kind else ActorType.AGENT),
+        "kind": kind,
+        "service_type": "outage",
+    }
+    fields.update(overrides)
+    return Touchpoint(**fields)
