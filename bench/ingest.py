@@ -1,0 +1,183 @@
+"""Ingest benchmark: validate + seal + encode + append, on the embedded and the Kafka log.
+
+Prints one JSON document. Baselines are measured in the same run on the same data:
+
+* ``kafka.raw_producer``: kafka-python's producer sending the *already encoded* bytes of the
+  same touchpoints (same keys, partitions, compression, acks and idempotence) — the ceiling the
+  Kafka ingest path is compared with (target: ingest >= 60% of it);
+* ``stages``: intake alone and encode alone, to show where the time goes.
+
+Usage: ``python bench/ingest.py [--events 200000] [--bootstrap HOST:PORT]`` (without
+``--bootstrap`` a tansu broker is started on a free loopback port).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaProducer
+
+from events.deadletter.memory import MemoryDeadLetterStore
+from events.identity import IdentifierHasher
+from events.intake import Intake
+from events.keys.memory import MemoryKeyStore
+from events.log import EventLog, partition_for
+from events.log.kafka import KafkaEventLog, KafkaLogConfig
+from events.log.sqlite import SqliteEventLog
+from events.personal import PersonalVault
+from schemas.serde import TouchpointSerde
+from services.devbroker import tansu_broker
+from services.generate import generate
+from services.ingest.pipeline import IngestPipeline
+from services.ingest.submission import Submission
+
+TARGET_EMBEDDED_PER_S = 30_000
+TARGET_KAFKA_VS_RAW = 0.60
+BATCH = 2000
+PARTITIONS = 6
+
+
+def _records(events: int, seed: int) -> list[dict[str, Any]]:
+    customers = max(50, events // 100)
+    return list(islice(generate(customers=customers, days=400, seed=seed), events))
+
+
+def _intake() -> Intake:
+    return Intake(IdentifierHasher(b"bench-pepper-0123456789"), PersonalVault(MemoryKeyStore()))
+
+
+def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def _ingest(records: list[dict[str, Any]], log: EventLog) -> dict[str, Any]:
+    pipeline = IngestPipeline(
+        _intake(), TouchpointSerde(), log, MemoryDeadLetterStore(), batch_size=BATCH
+    )
+    submissions = [Submission("bench", i, "", records=[r]) for i, r in enumerate(records)]
+    seconds, summary = _timed(lambda: pipeline.run(submissions))
+    assert summary.balanced and summary.rejected == 0, summary.to_json()
+    return {
+        "touchpoints": summary.touchpoints_appended,
+        "seconds": round(seconds, 3),
+        "per_second": round(summary.touchpoints_appended / seconds),
+    }
+
+
+def _stages(records: list[dict[str, Any]]) -> dict[str, Any]:
+    intake, serde = _intake(), TouchpointSerde()
+    seconds_in, touchpoints = _timed(lambda: [intake.touchpoint(r) for r in records])
+    seconds_enc, encoded = _timed(lambda: [serde.encode(tp) for tp in touchpoints])
+    return {
+        "intake_per_second": round(len(records) / seconds_in),
+        "encode_per_second": round(len(records) / seconds_enc),
+        "mean_encoded_bytes": round(sum(map(len, encoded)) / len(encoded)),
+        "_encoded": [(tp.customer_id, value) for tp, value in zip(touchpoints, encoded, strict=True)],
+    }
+
+
+def _raw_producer(bootstrap: str, encoded: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """The ceiling: the same bytes through kafka-python with the log's producer settings."""
+    config = KafkaLogConfig(bootstrap, index_path=Path("unused"))
+    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    _create_topic(bootstrap, topic)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+        compression_type=config.compression, linger_ms=config.linger_ms,
+        batch_size=config.batch_size,
+    )
+
+    def send_all() -> None:
+        for start in range(0, len(encoded), BATCH):
+            futures = [
+                producer.send(topic, key=key.encode(), value=value,
+                              partition=partition_for(key, PARTITIONS))
+                for key, value in encoded[start : start + BATCH]
+            ]
+            producer.flush()
+            for future in futures:
+                future.get()
+
+    seconds, _ = _timed(send_all)
+    producer.close()
+    return {"messages": len(encoded), "seconds": round(seconds, 3),
+            "per_second": round(len(encoded) / seconds)}
+
+
+def _create_topic(bootstrap: str, topic: str) -> None:
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+    finally:
+        admin.close()
+
+
+@contextmanager
+def _broker(given: str | None, workdir: Path) -> Iterator[str]:
+    if given:
+        yield given
+        return
+    with tansu_broker(workdir / "tansu") as bootstrap:
+        yield bootstrap
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--bootstrap", default=None)
+    args = parser.parse_args(argv)
+
+    records = _records(args.events, args.seed)
+    stages = _stages(records)
+    encoded = stages.pop("_encoded")
+    with tempfile.TemporaryDirectory(prefix="st-bench-") as tmp:
+        work = Path(tmp)
+        with SqliteEventLog(work / "log.sqlite", partitions=PARTITIONS) as embedded_log:
+            embedded = _ingest(records, embedded_log)
+        with _broker(args.bootstrap, work) as bootstrap:
+            raw = _raw_producer(bootstrap, encoded)
+            topic = f"bench.ingest.{uuid.uuid4().hex[:8]}"
+            config = KafkaLogConfig(bootstrap, topic=topic, partitions=PARTITIONS,
+                                    index_path=work / "kafka-index.sqlite")
+            with KafkaEventLog(config) as kafka_log:
+                kafka = _ingest(records, kafka_log)
+    ratio = kafka["per_second"] / raw["per_second"]
+    report = {
+        "benchmark": "ingest: validate + seal + encode + append",
+        "events": len(records),
+        "batch": BATCH,
+        "machine": {"python": sys.version.split()[0], "cpus": _cpus(), "node": platform.node()},
+        "stages": stages,
+        "embedded": {**embedded, "target_per_second": TARGET_EMBEDDED_PER_S,
+                     "meets_target": embedded["per_second"] >= TARGET_EMBEDDED_PER_S},
+        "kafka": {"ingest": kafka, "raw_producer": raw, "ratio_to_raw": round(ratio, 3),
+                  "target_ratio": TARGET_KAFKA_VS_RAW, "meets_target": ratio >= TARGET_KAFKA_VS_RAW},
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
