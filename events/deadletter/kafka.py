@@ -24,7 +24,7 @@ from typing import Any, Self
 from events.deadletter import DeadLetter, DeadLetterStore
 from events.errors import LogError
 from events.log import partition_for
-from events.log.kafka import IdIndex, KafkaLogConfig, KafkaTopic
+from events.log.kafka import IdIndex, KafkaLogConfig, KafkaTopic, id_digest
 
 __all__ = ["DEADLETTER_TOPIC", "KafkaDeadLetterStore"]
 
@@ -78,15 +78,16 @@ class KafkaDeadLetterStore(DeadLetterStore):
             unique: dict[str, DeadLetter] = {}
             for letter in letters:
                 unique.setdefault(letter.letter_id, letter)
-            known = index.lookup(list(unique))
-            new = [(lid, letter) for lid, letter in unique.items() if lid not in known]
+            digests = {lid: id_digest(lid) for lid in unique}
+            known = index.lookup(list(digests.values()))
+            new = [(lid, letter) for lid, letter in unique.items() if digests[lid] not in known]
             rows: list[tuple[int, bytes, bytes, list[tuple[str, bytes]]]] = [
                 (partition_for(lid, partitions), lid.encode(), letter.encode(), [])
                 for lid, letter in new
             ]
             offsets, error = self._topic.produce(rows)
             acked = [
-                (lid, row[0], offset)
+                (digests[lid], row[0], offset)
                 for (lid, _), row, offset in zip(new, rows, offsets, strict=True)
                 if offset is not None
             ]

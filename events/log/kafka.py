@@ -36,8 +36,13 @@ The index is a cache of facts that live in the topic (each record carries its id
 ``event_id`` header), so it runs with ``synchronous=NORMAL`` in WAL mode: a power cut can lose
 its last transactions, which at worst turns a later re-submission into one more duplicate in the
 topic, exactly the case above. :meth:`KafkaEventLog.rebuild_index` recreates it from the topic.
-Lookups are batched (``IN (...)`` in chunks) and inserts use ``executemany`` in one transaction,
-so the index costs a few milliseconds per batch of thousands.
+The index must stay cheap next to the producer (the ingest target is >= 60% of a raw
+kafka-python producer): ids are looked up in batched ``IN (...)`` queries over 16-byte digests,
+inserted with one sorted ``executemany`` per batch, and that insert runs on a writer thread
+(after the acknowledgement, so the rule above holds) overlapping the next batch's produce; ids
+waiting for it are held in memory so duplicates are recognised as soon as ``append`` returns.
+Measured on the 2-core dev box: ~2 µs (lookup) + ~5 µs (insert) per entry, against ~20 µs for
+kafka-python to send the record.
 
 One process owns an index file (appends are serialised by a lock inside the process); two
 writers with two indexes on one topic would not see each other's ids.
@@ -53,12 +58,15 @@ answers are not trusted (tansu's are wrong) and consumer positions are stored by
 from __future__ import annotations
 
 import logging
+import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass
+from functools import lru_cache
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -77,6 +85,7 @@ __all__ = [
     "KafkaEventLog",
     "KafkaLogConfig",
     "KafkaTopic",
+    "id_digest",
 ]
 
 DEFAULT_TOPIC = "servicetrace.touchpoints.v1"
@@ -87,6 +96,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _LOOKUP_CHUNK = 500
+
+#: ``partition_for`` is pure-Python murmur2 (~5 µs a key); customers recur, so cache it.
+_placement = lru_cache(maxsize=1 << 16)(partition_for)
 
 #: kafka-python failures that mean "the broker cannot be reached (now)": retriable errors
 #: (timeouts, no leader, node not ready...) and connection errors. Looked up by name because
@@ -390,26 +402,47 @@ class KafkaTopic:
                     consumer.close()
 
 
+def id_digest(key: str) -> bytes:
+    """The 16-byte BLAKE2b digest an id is indexed by."""
+    return blake2b(key.encode(), digest_size=16).digest()
+
+
+def _open_index_db(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
 class IdIndex:
     """A SQLite map ``id -> (partition, offset)``: what this process knows is in the topic.
 
     Rebuildable from the topic, hence ``synchronous=NORMAL`` (see the module docstring). It also
     remembers which topic it indexes, so an index is never silently reused for another topic.
+
+    Ids are stored as their 16-byte BLAKE2b digest, not as text: measured on 200k random UUIDs
+    in batches of 2,000, inserts cost ~4 µs a row against ~13 µs for the 36-character text key,
+    and the file is half the size. A 128-bit digest collides with probability about n²/2¹²⁹
+    (≈1e-15 after a trillion events), far below any hardware fault rate; the full id stays in
+    each record's ``event_id`` header, which is what the index is rebuilt from.
+
+    :meth:`record_later` hands acknowledged rows to a writer thread with its own connection, so
+    the index write of one batch overlaps the produce of the next (SQLite releases the GIL while
+    it works). Rows waiting for that write are kept in memory and consulted by :meth:`lookup`
+    first, so duplicates are still recognised the moment ``append`` returns. Durability is
+    unchanged: rows are only ever handed over after the broker acknowledged them.
     """
 
     def __init__(self, path: Path, topic: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
         try:
-            self._db = sqlite3.connect(
-                str(path), check_same_thread=False, isolation_level=None, timeout=30
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = _open_index_db(path)
             self._db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS index_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS ids (
-                    id        TEXT    PRIMARY KEY,
+                    digest    BLOB    PRIMARY KEY,
                     partition INTEGER NOT NULL,
                     offset    INTEGER NOT NULL
                 ) WITHOUT ROWID;
@@ -428,43 +461,118 @@ class IdIndex:
             raise ConfigurationError(
                 f"the dedup index at {path} belongs to topic {stored!r}, not {topic!r}"
             )
+        self._pending: dict[bytes, tuple[int, int]] = {}
+        self._pending_lock = threading.Lock()
+        self._queue: queue.Queue[list[tuple[bytes, int, int]] | None] = queue.Queue(maxsize=2)
+        self._writer: threading.Thread | None = None
+        self._writer_error: BaseException | None = None
 
-    def lookup(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-        found: dict[str, tuple[int, int]] = {}
+    def lookup(self, digests: Sequence[bytes]) -> dict[bytes, tuple[int, int]]:
+        """Where each known digest is; unknown ones are absent. Batched ``IN (...)`` queries."""
+        self._raise_writer_error()
+        # Pending rows first: the writer drops a row from ``_pending`` only after its commit,
+        # so a row missing here is visible to the query below.
+        with self._pending_lock:
+            found = {d: self._pending[d] for d in digests if d in self._pending}
+        missing = [d for d in digests if d not in found]
         execute = self._db.execute
-        for start in range(0, len(ids), _LOOKUP_CHUNK):
-            chunk = ids[start : start + _LOOKUP_CHUNK]
+        for start in range(0, len(missing), _LOOKUP_CHUNK):
+            chunk = missing[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
-            for key, partition, offset in execute(
-                f"SELECT id, partition, offset FROM ids WHERE id IN ({marks})", chunk
+            for digest, partition, offset in execute(
+                f"SELECT digest, partition, offset FROM ids WHERE digest IN ({marks})", chunk
             ):
-                found[key] = (partition, offset)
+                found[digest] = (partition, offset)
         return found
 
-    def record(self, rows: Sequence[tuple[str, int, int]]) -> None:
-        """Remember ``(id, partition, offset)`` rows; an id already known keeps its first place."""
+    def record(self, rows: Sequence[tuple[bytes, int, int]]) -> None:
+        """Write ``(digest, partition, offset)`` rows now; a known digest keeps its first place."""
+        if rows:
+            self._write(self._db, sorted(rows))
+
+    def record_later(self, rows: list[tuple[bytes, int, int]]) -> None:
+        """Queue rows for the writer thread; :meth:`lookup` sees them immediately."""
+        self._raise_writer_error()
         if not rows:
             return
-        try:
-            self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT OR IGNORE INTO ids(id, partition, offset) VALUES (?, ?, ?)", rows
+        with self._pending_lock:
+            for digest, partition, offset in rows:
+                self._pending.setdefault(digest, (partition, offset))
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._write_loop, name=f"dedup-index:{self._path.name}", daemon=True
             )
-            self._db.execute("COMMIT")
+            self._writer.start()
+        self._queue.put(rows)
+
+    def sync(self) -> None:
+        """Wait until every queued row is committed; raise if the writer failed."""
+        if self._writer is not None:
+            self._queue.join()
+        self._raise_writer_error()
+
+    def _write_loop(self) -> None:
+        db: sqlite3.Connection | None = None
+        try:
+            db = _open_index_db(self._path)
+        except BaseException as exc:  # reported to the caller by the next call
+            self._writer_error = exc
+        try:
+            while True:
+                rows = self._queue.get()
+                try:
+                    if rows is None:
+                        return
+                    if db is not None and self._writer_error is None:
+                        self._write(db, sorted(rows))
+                        with self._pending_lock:
+                            for digest, _, _ in rows:
+                                self._pending.pop(digest, None)
+                except BaseException as exc:  # reported to the caller by the next call
+                    self._writer_error = exc
+                finally:
+                    self._queue.task_done()
+        finally:
+            if db is not None:
+                db.close()
+
+    def _raise_writer_error(self) -> None:
+        if self._writer_error is not None:
+            raise LogError(
+                f"dedup index writer for {self._path} failed: {self._writer_error}"
+            ) from self._writer_error
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, rows: Sequence[tuple[bytes, int, int]]) -> None:
+        try:
+            db.execute("BEGIN")
+            db.executemany(
+                "INSERT OR IGNORE INTO ids(digest, partition, offset) VALUES (?, ?, ?)", rows
+            )
+            db.execute("COMMIT")
         except sqlite3.Error as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise LogError(f"dedup index write failed: {exc}") from exc
 
     def count(self) -> int:
+        self.sync()
         (n,) = self._db.execute("SELECT COUNT(*) FROM ids").fetchone()
         return int(n)
 
     def clear(self) -> None:
+        self.sync()
         self._db.execute("DELETE FROM ids")
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            self.sync()
+        finally:
+            if self._writer is not None:
+                self._queue.put(None)
+                self._writer.join()
+                self._writer = None
+            self._db.close()
 
 
 class KafkaEventLog(EventLog):
@@ -499,39 +607,38 @@ class KafkaEventLog(EventLog):
         with self._lock:
             partitions = self.partitions
             index = self._ids()
-            known = index.lookup(list({e.event_id: None for e in entries}))
+            digests = [id_digest(e.event_id) for e in entries]
+            known = index.lookup(digests)
             results: list[Appended | None] = [None] * len(entries)
-            first_in_batch: dict[str, int] = {}
+            first_in_batch: dict[bytes, int] = {}
             sent: list[int] = []  # positions in ``entries`` of the records produced
             rows: list[tuple[int, bytes, bytes, list[tuple[str, bytes]]]] = []
-            for i, entry in enumerate(entries):
-                event_id = entry.event_id
-                hit = known.get(event_id)
+            for i, (entry, digest) in enumerate(zip(entries, digests, strict=True)):
+                hit = known.get(digest)
                 if hit is not None:
-                    results[i] = Appended(event_id, hit[0], hit[1], duplicate=True)
-                elif event_id in first_in_batch:
-                    continue  # resolved below, once the first copy has its offset
-                else:
-                    first_in_batch[event_id] = i
+                    results[i] = Appended(entry.event_id, hit[0], hit[1], duplicate=True)
+                elif digest not in first_in_batch:
+                    first_in_batch[digest] = i
                     sent.append(i)
+                    key = entry.key
                     rows.append(
                         (
-                            partition_for(entry.key, partitions),
-                            entry.key.encode(),
+                            _placement(key, partitions),
+                            key.encode(),
                             entry.value,
-                            [(EVENT_ID_HEADER, event_id.encode())],
+                            [(EVENT_ID_HEADER, entry.event_id.encode())],
                         )
                     )
+                # else: a repeat within the batch, resolved below from its first copy
             offsets, error = self._topic.produce(rows)
-            acked: list[tuple[str, int, int]] = []
+            acked: list[tuple[bytes, int, int]] = []
             for i, row, offset in zip(sent, rows, offsets, strict=True):
                 if offset is not None:
-                    event_id = entries[i].event_id
-                    acked.append((event_id, row[0], offset))
-                    results[i] = Appended(event_id, row[0], offset, duplicate=False)
+                    acked.append((digests[i], row[0], offset))
+                    results[i] = Appended(entries[i].event_id, row[0], offset, duplicate=False)
             # Index what the broker acknowledged, even when part of the batch failed: a retry
             # of the whole batch then re-sends only the records that are really missing.
-            index.record(acked)
+            index.record_later(acked)
             if error is not None:
                 action = f"appending ({len(acked)} of {len(rows)} records acknowledged)"
                 if not isinstance(error, kafka_errors.KafkaError):
@@ -540,13 +647,14 @@ class KafkaEventLog(EventLog):
                     ) from error
                 with self._topic.boundary(action):
                     raise error
-            for i, entry in enumerate(entries):
-                if results[i] is None:
-                    first = results[first_in_batch[entry.event_id]]
-                    assert first is not None
-                    results[i] = Appended(
-                        entry.event_id, first.partition, first.position, duplicate=True
-                    )
+            if None in results:
+                for i, entry in enumerate(entries):
+                    if results[i] is None:
+                        first = results[first_in_batch[digests[i]]]
+                        assert first is not None
+                        results[i] = Appended(
+                            entry.event_id, first.partition, first.position, duplicate=True
+                        )
             return [r for r in results if r is not None]
 
     def read(self, partition: int, position: int, limit: int = 1000) -> list[LogRecord]:
@@ -573,7 +681,10 @@ class KafkaEventLog(EventLog):
             index = self._ids()
             index.clear()
             for partition in range(self.partitions):
-                rows = [(r.event_id, r.partition, r.position) for r in self.read_all(partition)]
+                rows = [
+                    (id_digest(r.event_id), r.partition, r.position)
+                    for r in self.read_all(partition)
+                ]
                 index.record(rows)
             return index.count()
 
@@ -587,8 +698,10 @@ class KafkaEventLog(EventLog):
         return self._positions
 
     def flush(self) -> None:
-        """Every ``append`` already waits for acks=all; this drains anything still buffered."""
+        """Every ``append`` already waits for acks=all; this also settles the dedup index."""
         self._topic.flush()
+        if self._index is not None:
+            self._index.sync()
 
     def close(self) -> None:
         try:

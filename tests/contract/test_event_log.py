@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from events.log import Entry, EventLog
+from events.log.kafka import KafkaEventLog, KafkaLogConfig
 from events.log.memory import MemoryEventLog
 from events.log.sqlite import SqliteEventLog
 from tests.contract.event_log_contract import EventLogContract
@@ -34,3 +35,20 @@ class TestSqliteEventLog(EventLogContract):
             assert reopened.partitions == 2, "partition count is fixed at creation"
             assert reopened.append([Entry("e-1", "k", b"v")])[0].duplicate
             assert reopened.positions.get("journey") == {first.partition: 1}
+
+
+@pytest.mark.kafka
+class TestKafkaEventLog(EventLogContract):
+    @pytest.fixture
+    def log(
+        self, kafka_bootstrap: str, kafka_topic_name: str, tmp_path: Path
+    ) -> Iterator[EventLog]:
+        config = KafkaLogConfig(
+            kafka_bootstrap,
+            topic=kafka_topic_name,
+            partitions=self.PARTITIONS,
+            index_path=tmp_path / "kafka-index.db",
+            poll_timeout_ms=250,
+        )
+        with KafkaEventLog(config) as log:
+            yield log
