@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -32,15 +33,17 @@ from events.deadletter.memory import MemoryDeadLetterStore
 from events.identity import IdentifierHasher
 from events.intake import Intake
 from events.keys.memory import MemoryKeyStore
+from events.keys.sqlite import SqliteKeyStore
 from events.log import EventLog, partition_for
 from events.log.kafka import KafkaEventLog, KafkaLogConfig
 from events.log.sqlite import SqliteEventLog
 from events.personal import PersonalVault
-from schemas.serde import TouchpointSerde
+from schemas.serde import TouchpointSerde, touchpoint_event_id
 from services.devbroker import tansu_broker
-from services.generate import generate
+from services.generate import dumps_record, generate
+from services.ingest.admission import AdmissionPool, IntakeRecipe
 from services.ingest.pipeline import IngestPipeline
-from services.ingest.submission import Submission
+from services.ingest.submission import read_ndjson
 
 TARGET_EMBEDDED_PER_S = 30_000
 TARGET_KAFKA_VS_RAW = 0.60
@@ -48,13 +51,19 @@ BATCH = 2000
 PARTITIONS = 6
 
 
-def _records(events: int, seed: int) -> list[dict[str, Any]]:
+def _lines(events: int, seed: int) -> list[str]:
+    """NDJSON lines, as ``servicetrace ingest`` reads them (strings: no GC traversal cost)."""
     customers = max(50, events // 100)
-    return list(islice(generate(customers=customers, days=400, seed=seed), events))
+    records = generate(customers=customers, days=400, seed=seed)
+    return [dumps_record(r) for r in islice(records, events)]
 
 
-def _intake() -> Intake:
-    return Intake(IdentifierHasher(b"bench-pepper-0123456789"), PersonalVault(MemoryKeyStore()))
+PEPPER = b"bench-pepper-0123456789"
+
+
+def _intake(keys_path: Path | None = None) -> Intake:
+    keys = SqliteKeyStore(keys_path) if keys_path else MemoryKeyStore()
+    return Intake(IdentifierHasher(PEPPER), PersonalVault(keys))
 
 
 def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
@@ -63,29 +72,47 @@ def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def _ingest(records: list[dict[str, Any]], log: EventLog) -> dict[str, Any]:
-    pipeline = IngestPipeline(
-        _intake(), TouchpointSerde(), log, MemoryDeadLetterStore(), batch_size=BATCH
-    )
-    submissions = [Submission("bench", i, "", records=[r]) for i, r in enumerate(records)]
-    seconds, summary = _timed(lambda: pipeline.run(submissions))
+def _ingest(lines: list[str], log: EventLog, keys_path: Path, workers: int) -> dict[str, Any]:
+    """The real pipeline; ``workers`` admission processes (0: inline), timed from pool start."""
+    started = time.perf_counter()
+    with ExitStack() as stack:
+        pool = None
+        if workers:
+            recipe = IntakeRecipe(PEPPER, keys_path)
+            pool = stack.enter_context(AdmissionPool(recipe, workers))
+        pipeline = IngestPipeline(
+            _intake(keys_path),
+            TouchpointSerde(),
+            log,
+            MemoryDeadLetterStore(),
+            batch_size=BATCH,
+            pool=pool,
+        )
+        summary = pipeline.run(read_ndjson(lines, "bench"))
+    seconds = time.perf_counter() - started
     assert summary.balanced and summary.rejected == 0, summary.to_json()
     return {
+        "workers": workers,
         "touchpoints": summary.touchpoints_appended,
         "seconds": round(seconds, 3),
         "per_second": round(summary.touchpoints_appended / seconds),
     }
 
 
-def _stages(records: list[dict[str, Any]]) -> dict[str, Any]:
+def _stages(lines: list[str]) -> dict[str, Any]:
+    """Each stage alone over the whole input (results kept: GC pressure included)."""
     intake, serde = _intake(), TouchpointSerde()
+    seconds_json, records = _timed(lambda: [json.loads(line) for line in lines])
     seconds_in, touchpoints = _timed(lambda: [intake.touchpoint(r) for r in records])
     seconds_enc, encoded = _timed(lambda: [serde.encode(tp) for tp in touchpoints])
     return {
-        "intake_per_second": round(len(records) / seconds_in),
-        "encode_per_second": round(len(records) / seconds_enc),
+        "json_per_second": round(len(lines) / seconds_json),
+        "intake_per_second": round(len(lines) / seconds_in),
+        "encode_per_second": round(len(lines) / seconds_enc),
         "mean_encoded_bytes": round(sum(map(len, encoded)) / len(encoded)),
-        "_encoded": [(tp.customer_id, value) for tp, value in zip(touchpoints, encoded, strict=True)],
+        "_encoded": [
+            (tp.customer_id, value) for tp, value in zip(touchpoints, encoded, strict=True)
+        ],
     }
 
 
@@ -95,16 +122,20 @@ def _raw_producer(bootstrap: str, encoded: list[tuple[str, bytes]]) -> dict[str,
     topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
     _create_topic(bootstrap, topic)
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-        compression_type=config.compression, linger_ms=config.linger_ms,
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        compression_type=config.compression,
+        linger_ms=config.linger_ms,
         batch_size=config.batch_size,
     )
 
     def send_all() -> None:
         for start in range(0, len(encoded), BATCH):
             futures = [
-                producer.send(topic, key=key.encode(), value=value,
-                              partition=partition_for(key, PARTITIONS))
+                producer.send(
+                    topic, key=key.encode(), value=value, partition=partition_for(key, PARTITIONS)
+                )
                 for key, value in encoded[start : start + BATCH]
             ]
             producer.flush()
@@ -113,8 +144,11 @@ def _raw_producer(bootstrap: str, encoded: list[tuple[str, bytes]]) -> dict[str,
 
     seconds, _ = _timed(send_all)
     producer.close()
-    return {"messages": len(encoded), "seconds": round(seconds, 3),
-            "per_second": round(len(encoded) / seconds)}
+    return {
+        "messages": len(encoded),
+        "seconds": round(seconds, 3),
+        "per_second": round(len(encoded) / seconds),
+    }
 
 
 def _create_topic(bootstrap: str, topic: str) -> None:
@@ -141,41 +175,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bootstrap", default=None)
+    parser.add_argument("--workers", type=int, default=_cpus(), help="admission processes")
     args = parser.parse_args(argv)
 
-    records = _records(args.events, args.seed)
-    stages = _stages(records)
+    lines = _lines(args.events, args.seed)
+    stages = _stages(lines)
     encoded = stages.pop("_encoded")
     with tempfile.TemporaryDirectory(prefix="st-bench-") as tmp:
         work = Path(tmp)
-        with SqliteEventLog(work / "log.sqlite", partitions=PARTITIONS) as embedded_log:
-            embedded = _ingest(records, embedded_log)
+        embedded_runs = []
+        for workers in (0, args.workers):
+            path = work / f"log-{workers}.sqlite"
+            with SqliteEventLog(path, partitions=PARTITIONS) as embedded_log:
+                embedded_runs.append(_ingest(lines, embedded_log, work / f"k{workers}", workers))
+        embedded = max(embedded_runs, key=lambda run: run["per_second"])
         with _broker(args.bootstrap, work) as bootstrap:
             raw = _raw_producer(bootstrap, encoded)
-            topic = f"bench.ingest.{uuid.uuid4().hex[:8]}"
-            config = KafkaLogConfig(bootstrap, topic=topic, partitions=PARTITIONS,
-                                    index_path=work / "kafka-index.sqlite")
-            with KafkaEventLog(config) as kafka_log:
-                kafka = _ingest(records, kafka_log)
+            kafka_runs = []
+            for workers in (0, args.workers):
+                topic = f"bench.ingest.{uuid.uuid4().hex[:8]}"
+                config = KafkaLogConfig(
+                    bootstrap,
+                    topic=topic,
+                    partitions=PARTITIONS,
+                    index_path=work / f"kafka-index-{workers}.sqlite",
+                    event_id_of=touchpoint_event_id,
+                )
+                with KafkaEventLog(config) as kafka_log:
+                    kafka_runs.append(_ingest(lines, kafka_log, work / f"kk{workers}", workers))
+            kafka = max(kafka_runs, key=lambda run: run["per_second"])
     ratio = kafka["per_second"] / raw["per_second"]
     report = {
         "benchmark": "ingest: validate + seal + encode + append",
-        "events": len(records),
+        "events": len(lines),
         "batch": BATCH,
         "machine": {"python": sys.version.split()[0], "cpus": _cpus(), "node": platform.node()},
         "stages": stages,
-        "embedded": {**embedded, "target_per_second": TARGET_EMBEDDED_PER_S,
-                     "meets_target": embedded["per_second"] >= TARGET_EMBEDDED_PER_S},
-        "kafka": {"ingest": kafka, "raw_producer": raw, "ratio_to_raw": round(ratio, 3),
-                  "target_ratio": TARGET_KAFKA_VS_RAW, "meets_target": ratio >= TARGET_KAFKA_VS_RAW},
+        "embedded": {
+            **embedded,
+            "runs": embedded_runs,
+            "target_per_second": TARGET_EMBEDDED_PER_S,
+            "meets_target": embedded["per_second"] >= TARGET_EMBEDDED_PER_S,
+        },
+        "kafka": {
+            "ingest": kafka,
+            "runs": kafka_runs,
+            "raw_producer": raw,
+            "ratio_to_raw": round(ratio, 3),
+            "target_ratio": TARGET_KAFKA_VS_RAW,
+            "meets_target": ratio >= TARGET_KAFKA_VS_RAW,
+        },
     }
     print(json.dumps(report, indent=2))
     return 0
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 

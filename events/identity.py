@@ -69,15 +69,30 @@ class IdentifierHasher:
 
     _NORMALISERS = {"phone": _phone, "email": _email, "account": _account, "social": _social}
 
+    #: Customers call again and again: hashes are remembered (bounded) instead of recomputed.
+    CACHE_SIZE = 100_000
+
     def __init__(self, pepper: bytes) -> None:
         if len(pepper) < 16:
             raise ValueError("the identifier pepper must be at least 16 bytes")
         self._pepper = pepper
+        self._cache: dict[tuple[str, str], str | None] = {}
 
     def hash(self, kind: str, value: str | None) -> str | None:
         """The hash of identifier ``value`` of ``kind`` (phone, email, account, social)."""
         if value is None:
             return None
+        key = (kind, value)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        if len(self._cache) >= self.CACHE_SIZE:
+            self._cache.clear()
+        hashed = self._cache[key] = self._compute(kind, value)
+        return hashed
+
+    def _compute(self, kind: str, value: str) -> str | None:
         normalised = self._NORMALISERS[kind](value)
         if not normalised or normalised == "+":
             return None

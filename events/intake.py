@@ -19,7 +19,7 @@ customer wrote it) are sealed under the customer's key; nothing personal passes 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,6 +67,12 @@ class Intake:
         self._vault = vault
         self._clock = clock
 
+    def prepare(self, records: Iterable[Any]) -> None:
+        """Create the keys of the customers in ``records`` in one go (ill-formed ones skipped:
+        :meth:`touchpoint` rejects them with a reason)."""
+        ids = (_customer_id(r) for r in records)
+        self._vault.prepare(cid for cid in ids if cid)
+
     def touchpoint(self, record: Mapping[str, Any]) -> Touchpoint:
         """Validate, identify, hash and seal one record, or raise :class:`InvalidTouchpoint`."""
         if not isinstance(record, Mapping):
@@ -84,7 +90,7 @@ class Intake:
         if _customer_wrote(fields) and fields.get("text"):
             personal["note"] = fields.pop("text")
         try:
-            fields["personal"] = self._vault.seal(customer["id"], str(event_id), personal)
+            fields["personal"] = self._vault.seal(customer["id"], personal)
             return Touchpoint.model_validate(fields)
         except ValidationError as exc:
             errors = field_errors(exc)
@@ -94,17 +100,14 @@ class Intake:
     def _customer(value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             raise _reject("customer", "missing", "customer is required: an object with an id")
-        unknown = set(value) - _CUSTOMER_KEYS
-        if unknown:
-            raise _reject(
-                f"customer.{sorted(unknown)[0]}", "extra_forbidden", "unknown customer field"
-            )
-        cid = value.get("id")
-        if not isinstance(cid, str) or not cid.strip():
-            raise _reject("customer.id", "missing", "customer.id must be a non-empty string")
-        for key in _CUSTOMER_KEYS - {"id"}:
-            if value.get(key) is not None and not isinstance(value[key], str):
+        for key, item in value.items():
+            if key not in _CUSTOMER_KEYS:
+                raise _reject(f"customer.{key}", "extra_forbidden", "unknown customer field")
+            if item is not None and not isinstance(item, str):
                 raise _reject(f"customer.{key}", "string_type", "must be a string")
+        cid = value.get("id")
+        if not cid or not cid.strip():
+            raise _reject("customer.id", "missing", "customer.id must be a non-empty string")
         return {**value, "id": cid.strip()}
 
     @staticmethod
@@ -116,6 +119,12 @@ class Intake:
         if sid not in (None, ""):
             return source_event_id(source["system"], str(sid))
         return content_event_id(source["system"], record)
+
+
+def _customer_id(record: Any) -> str | None:
+    customer = record.get("customer") if isinstance(record, Mapping) else None
+    cid = customer.get("id") if isinstance(customer, Mapping) else None
+    return cid.strip() if isinstance(cid, str) and cid.strip() else None
 
 
 def _customer_wrote(fields: Mapping[str, Any]) -> bool:

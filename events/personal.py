@@ -1,21 +1,26 @@
 """Sealing and opening a customer's personal fields (AES-256-GCM under the customer's key).
 
-The associated data binds an envelope to its customer and event, so an envelope copied onto
-another event does not open. Only the fields in :data:`PERSONAL_FIELDS` are ever sealed.
+The associated data binds an envelope to its customer, so an envelope copied onto another
+customer's event does not open. Only the fields in :data:`PERSONAL_FIELDS` are ever sealed.
+
+Envelopes are remembered per (key, plaintext): the same name, phone and address on a
+customer's hundredth call reuse the envelope of the first instead of being encrypted again.
+A nonce is therefore only ever reused for the *identical* plaintext under the same key, which
+reveals nothing but equality (already visible through the identifier hashes), never keystream.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from events.errors import KeyDestroyed
-from events.keys import KeyStore
+from events.keys import DataKey, KeyStore
 from events.touchpoint import SealedPersonal
 
 __all__ = ["PERSONAL_FIELDS", "PersonalVault", "mask"]
@@ -24,16 +29,22 @@ __all__ = ["PERSONAL_FIELDS", "PersonalVault", "mask"]
 PERSONAL_FIELDS = ("name", "phone", "email", "address", "account", "social_handle", "note")
 
 
-def _aad(customer_id: str, event_id: str) -> bytes:
-    return f"{customer_id}\x1f{event_id}".encode()
+def _aad(customer_id: str) -> bytes:
+    return f"servicetrace\x1f{customer_id}".encode()
+
+
+_Plain = tuple[tuple[str, Any], ...]
 
 
 class PersonalVault:
     """Seals personal fields for the log and opens them for readers allowed to see them."""
 
+    CACHE_SIZE = 100_000
+
     def __init__(self, keys: KeyStore) -> None:
         self._keys = keys
         self._ciphers: dict[str, AESGCM] = {}
+        self._sealed: dict[tuple[str, _Plain], SealedPersonal] = {}
 
     def _cipher(self, key_id: str, material: bytes) -> AESGCM:
         cipher = self._ciphers.get(key_id)
@@ -41,22 +52,33 @@ class PersonalVault:
             cipher = self._ciphers[key_id] = AESGCM(material)
         return cipher
 
-    def seal(
-        self, customer_id: str, event_id: str, fields: Mapping[str, Any]
-    ) -> SealedPersonal | None:
+    def prepare(self, customer_ids: Iterable[str]) -> None:
+        """Make sure these customers have keys, in one write (bulk ingest calls this per chunk)."""
+        self._keys.keys_for(customer_ids)
+
+    def seal(self, customer_id: str, fields: Mapping[str, Any]) -> SealedPersonal | None:
         """Encrypt the non-empty personal ``fields``; ``None`` when there is nothing personal."""
-        present = {k: fields[k] for k in PERSONAL_FIELDS if fields.get(k) not in (None, "")}
-        if not present:
+        plain = tuple((k, fields[k]) for k in PERSONAL_FIELDS if fields.get(k) not in (None, ""))
+        if not plain:
             return None
         key = self._keys.key_for(customer_id)
+        remembered = self._sealed.get((key.key_id, plain))
+        if remembered is not None:
+            return remembered
+        if len(self._sealed) >= self.CACHE_SIZE:
+            self._sealed.clear()
+        sealed = self._sealed[(key.key_id, plain)] = self._encrypt(customer_id, key, dict(plain))
+        return sealed
+
+    def _encrypt(self, customer_id: str, key: DataKey, present: dict[str, Any]) -> SealedPersonal:
         nonce = os.urandom(12)
         plaintext = json.dumps(present, separators=(",", ":"), ensure_ascii=False).encode()
         ciphertext = self._cipher(key.key_id, key.material).encrypt(
-            nonce, plaintext, _aad(customer_id, event_id)
+            nonce, plaintext, _aad(customer_id)
         )
         return SealedPersonal.model_construct(key_id=key.key_id, nonce=nonce, ciphertext=ciphertext)
 
-    def open(self, customer_id: str, event_id: str, sealed: SealedPersonal) -> dict[str, str]:
+    def open(self, customer_id: str, sealed: SealedPersonal) -> dict[str, str]:
         """The personal fields, or :class:`KeyDestroyed` once the customer was erased."""
         key = self._keys.get(sealed.key_id)
         if key is None:
@@ -64,7 +86,7 @@ class PersonalVault:
             raise KeyDestroyed(f"personal data of customer {mask(customer_id)} was erased")
         try:
             plaintext = self._cipher(key.key_id, key.material).decrypt(
-                sealed.nonce, sealed.ciphertext, _aad(customer_id, event_id)
+                sealed.nonce, sealed.ciphertext, _aad(customer_id)
             )
         except InvalidTag as exc:
             raise KeyDestroyed("sealed personal data does not open with its key") from exc

@@ -36,6 +36,7 @@ __all__ = [
     "AvroSerde",
     "TouchpointSerde",
     "schema_id_of",
+    "touchpoint_event_id",
     "touchpoint_from_avro",
     "touchpoint_to_avro",
 ]
@@ -146,6 +147,33 @@ def _why(exc: BaseException, size: int) -> str:
     if isinstance(exc, SchemaResolutionError):
         return f"writer schema cannot be resolved against the reader schema: {exc}"
     return f"bytes are not a valid Avro record of the registered schema: {exc!r}"
+
+
+def touchpoint_event_id(data: bytes) -> str:
+    """The event id of a framed touchpoint, read without decoding the record.
+
+    ``event_id`` is the first field of every touchpoint schema version (a compatibility rule
+    checked by the tests), encoded as an Avro string: a zig-zag varint length, then UTF-8.
+    The Kafka log uses this instead of a per-record header.
+    """
+    if len(data) < 7 or data[0] != MAGIC_BYTE:
+        raise MalformedMessage(f"not a Confluent-framed record ({len(data)} bytes)")
+    length, start = _varint(data, 5)
+    if length <= 0 or start + length > len(data):
+        raise MalformedMessage("the record does not start with an event id string")
+    return data[start : start + length].decode()
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    """A zig-zag varint at ``at``: its value and the offset after it."""
+    shift = raw = 0
+    while True:
+        byte = data[at]
+        raw |= (byte & 0x7F) << shift
+        at += 1
+        if not byte & 0x80:
+            return (raw >> 1) ^ -(raw & 1), at
+        shift += 7
 
 
 class TouchpointSerde:

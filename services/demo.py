@@ -20,16 +20,19 @@ from services.views import projection_json, summary_json
 
 __all__ = ["run_demo"]
 
-_NEXT_STEPS = """\
+_NEXT_STEPS = (
+    """\
 [bold]servicetrace journey {customer}[/]           the same timeline (add --json for programs)
 [bold]servicetrace summary[/]                      touchpoints by channel and kind
-[bold]servicetrace ingest ../shared/data/real/nyc311/nyc311_2023-02-28_sample.csv --mapping nyc311[/]
+[bold]servicetrace ingest ../shared/data/real/nyc311/nyc311_2023-02-28_sample.csv"""
+    """ --mapping nyc311[/]
 [bold]servicetrace deadletter[/]                   what was rejected and why (personal data masked)
 [bold]servicetrace generate --customers 2000 --days 90 --out big.ndjson[/]   more data
 [bold]make run[/] again                            nothing is added: every record is a duplicate
 [bold]make test[/]                                 the contract, integration and real-data tests
 
 (the commands live in .venv/bin; data in {home})"""
+)
 
 
 def run_demo(platform: Platform, console: Console, customers: int, days: int, seed: int) -> str:

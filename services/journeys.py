@@ -22,7 +22,7 @@ def _opened(vault: PersonalVault, entry: JourneyEntry) -> dict[str, str]:
     if entry.personal is None:
         return {}
     try:
-        return vault.open(entry.customer_id, str(entry.event_id), entry.personal)
+        return vault.open(entry.customer_id, entry.personal)
     except KeyDestroyed:
         return {"note": "[erased]"}
 

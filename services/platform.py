@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -47,11 +48,13 @@ def _kafka_bootstrap(settings: Settings) -> str:
 
 def _kafka_log(settings: Settings) -> EventLog:
     from events.log.kafka import KafkaEventLog, KafkaLogConfig
+    from schemas.serde import touchpoint_event_id
 
     config = KafkaLogConfig(
         bootstrap=_kafka_bootstrap(settings),
         topic=settings.kafka_topic,
         index_path=settings.path("kafka-index.sqlite"),
+        event_id_of=touchpoint_event_id,
     )
     return KafkaEventLog(config)
 
@@ -71,10 +74,10 @@ def _memory_deadletters(settings: Settings) -> DeadLetterStore:
 def _kafka_deadletters(settings: Settings) -> DeadLetterStore:
     from events.deadletter.kafka import KafkaDeadLetterStore
 
-    return KafkaDeadLetterStore(
-        bootstrap=_kafka_bootstrap(settings),
+    return KafkaDeadLetterStore.connect(
+        _kafka_bootstrap(settings),
+        settings.path("kafka-deadletter-index.sqlite"),
         topic=settings.kafka_deadletter_topic,
-        index_path=settings.path("kafka-deadletter-index.sqlite"),
     )
 
 
@@ -104,6 +107,11 @@ class Platform:
     def deadletters(self) -> DeadLetterStore:
         return _DEADLETTERS[self.settings.log](self.settings)
 
+    @property
+    def keys_path(self) -> Path:
+        """The durable key store, shared by every process of this data directory."""
+        return self.settings.path("keys.sqlite")
+
     @cached_property
     def keys(self) -> KeyStore:
         if self.settings.log == "memory":
@@ -112,7 +120,7 @@ class Platform:
             return MemoryKeyStore()
         from events.keys.sqlite import SqliteKeyStore
 
-        return SqliteKeyStore(self.settings.path("keys.sqlite"))
+        return SqliteKeyStore(self.keys_path)
 
     @cached_property
     def vault(self) -> PersonalVault:

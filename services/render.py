@@ -114,7 +114,8 @@ def print_journey(console: Console, journey: Mapping[str, Any]) -> None:
 
 
 def _journey_cells(tp: Mapping[str, Any]) -> list[str | Text]:
-    marker = f"{CHANNEL_MARKERS.get(tp['channel'], '·')} {_DIRECTION[tp['direction']]} {tp['channel']}"
+    channel = tp["channel"]
+    marker = f"{CHANNEL_MARKERS.get(channel, '·')} {_DIRECTION[tp['direction']]} {channel}"
     late = f"\n[dim]+{tp['late_hours']}h late[/]" if tp.get("late_hours") else ""
     when = tp["occurred_at_local"] + late
     style = "bold red" if tp["kind"] in _ALARMING else "bold"

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     postgres_dsn: str | None = None
     pepper: SecretStr | None = Field(None, description="secret for identifier hashes")
     batch_size: int = Field(2000, ge=1, le=100_000)
+    ingest_workers: int | None = Field(
+        None, ge=0, le=64, description="admission processes; default: every core for big inputs"
+    )
 
     def path(self, *parts: str) -> Path:
         """A path inside the data directory (created on demand)."""

@@ -16,8 +16,12 @@ def projection_json(stats: ProjectionStats) -> dict[str, Any]:
         "batches": stats.batches,
         "undecodable": stats.undecodable_count,
         "undecodable_records": [
-            {"partition": u.partition, "position": u.position, "event_id": u.event_id,
-             "reason": u.reason}
+            {
+                "partition": u.partition,
+                "position": u.position,
+                "event_id": u.event_id,
+                "reason": u.reason,
+            }
             for u in stats.undecodable
         ],
         "positions": {str(p): n for p, n in sorted(stats.positions.items())},

@@ -11,6 +11,7 @@ Backends: :mod:`events.keys.memory` (tests, throwaway runs) and :mod:`events.key
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["DataKey", "KeyStore"]
@@ -29,6 +30,11 @@ class KeyStore(abc.ABC):
     @abc.abstractmethod
     def key_for(self, customer_id: str) -> DataKey:
         """The customer's live key, created on first use (and anew after an erasure)."""
+
+    def keys_for(self, customer_ids: Iterable[str]) -> dict[str, DataKey]:
+        """Live keys of many customers at once (backends override this to create them in one
+        durable write instead of one per new customer)."""
+        return {cid: self.key_for(cid) for cid in set(customer_ids)}
 
     @abc.abstractmethod
     def get(self, key_id: str) -> DataKey | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from events.keys import DataKey, KeyStore
@@ -28,7 +29,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS data_keys_live ON data_keys(customer_id) WHERE
 
 class SqliteKeyStore(KeyStore):
     def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=30
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
@@ -41,20 +44,48 @@ class SqliteKeyStore(KeyStore):
         if live is not None:
             return live
         with self._lock:
-            row = self._db.execute(
+            # INSERT OR IGNORE + SELECT: when several processes (ingest workers) meet a new
+            # customer at once, the unique live-key index lets exactly one key win for all.
+            self._db.execute(
+                "INSERT OR IGNORE INTO data_keys(key_id, customer_id, material) VALUES (?, ?, ?)",
+                (secrets.token_hex(16), customer_id, secrets.token_bytes(32)),
+            )
+            key_id, material = self._db.execute(
                 "SELECT key_id, material FROM data_keys WHERE customer_id = ? AND live = 1",
                 (customer_id,),
             ).fetchone()
-            if row is not None:
-                key = DataKey(row[0], customer_id, row[1])
-            else:
-                key = DataKey(secrets.token_hex(16), customer_id, secrets.token_bytes(32))
-                self._db.execute(
-                    "INSERT INTO data_keys(key_id, customer_id, material) VALUES (?, ?, ?)",
-                    (key.key_id, customer_id, key.material),
-                )
-            self._live[customer_id] = key
+            key = self._live[customer_id] = DataKey(key_id, customer_id, material)
             return key
+
+    def keys_for(self, customer_ids: Iterable[str]) -> dict[str, DataKey]:
+        wanted = {cid for cid in customer_ids if cid not in self._live}
+        if wanted:
+            self._load_or_create(sorted(wanted))
+        return {cid: self._live[cid] for cid in customer_ids}
+
+    def _load_or_create(self, customer_ids: list[str]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO data_keys(key_id, customer_id, material) "
+                    "VALUES (?, ?, ?)",
+                    [(secrets.token_hex(16), cid, secrets.token_bytes(32)) for cid in customer_ids],
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+                raise
+            for start in range(0, len(customer_ids), 500):
+                chunk = customer_ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    "SELECT customer_id, key_id, material FROM data_keys "
+                    f"WHERE live = 1 AND customer_id IN ({marks})",
+                    chunk,
+                )
+                for cid, key_id, material in rows:
+                    self._live[cid] = DataKey(key_id, cid, material)
 
     def get(self, key_id: str) -> DataKey | None:
         cached = self._cache.get(key_id)

@@ -173,7 +173,8 @@ class JourneyView:
         deterministic). Customers with more than ``max_touchpoints`` are passed over."""
         rows = self.store.rows(
             f"SELECT customer_id FROM {self.table} FINAL GROUP BY customer_id "
-            "ORDER BY count() <= {most:UInt32} DESC, countIf(kind = 'appointment_missed') > 0 DESC, "
+            "ORDER BY count() <= {most:UInt32} DESC, "
+            "countIf(kind = 'appointment_missed') > 0 DESC, "
             "countIf(kind = 'complaint') > 0 DESC, "
             "uniqExact(channel) * uniqExact(kind) DESC, count() DESC, customer_id LIMIT 1",
             {"most": max_touchpoints},

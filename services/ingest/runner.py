@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from services.ingest.admission import AdmissionPool, IntakeRecipe, default_workers
 from services.ingest.mapping import load_mapping
 from services.ingest.pipeline import IngestPipeline, IngestSummary
 from services.ingest.submission import Submission, open_submissions
@@ -30,22 +32,45 @@ class _CountingLines:
             yield line
 
 
-def pipeline_for(platform: Platform) -> IngestPipeline:
-    return IngestPipeline(
-        platform.intake,
-        platform.serde,
-        platform.log,
-        platform.deadletters,
-        batch_size=platform.settings.batch_size,
-    )
+#: Below this size an ingest runs inline: starting worker processes would cost more than it saves.
+PARALLEL_FROM_BYTES = 4 * 1024 * 1024
+
+
+def _workers(platform: Platform, path: Path) -> int:
+    configured = platform.settings.ingest_workers
+    if configured is not None:
+        return configured
+    if platform.settings.log == "memory" or path.stat().st_size < PARALLEL_FROM_BYTES:
+        return 0
+    return default_workers()
+
+
+@contextmanager
+def pipeline_for(platform: Platform, workers: int = 0) -> Iterator[IngestPipeline]:
+    """The configured pipeline; with ``workers`` admission processes when asked for."""
+    with ExitStack() as stack:
+        pool = None
+        if workers > 0:
+            recipe = IntakeRecipe(platform.settings.pepper_bytes(), platform.keys_path)
+            pool = stack.enter_context(AdmissionPool(recipe, workers))
+        yield IngestPipeline(
+            platform.intake,
+            platform.serde,
+            platform.log,
+            platform.deadletters,
+            batch_size=platform.settings.batch_size,
+            pool=pool,
+        )
 
 
 def ingest_file(
     platform: Platform, path: Path, fmt: str, mapping_name: str | None, show_progress: bool = True
 ) -> IngestSummary:
     mapping = load_mapping(mapping_name) if mapping_name else None
-    pipeline = pipeline_for(platform)
-    with path.open(encoding="utf-8", errors="replace", newline="") as stream:
+    with (
+        pipeline_for(platform, _workers(platform, path)) as pipeline,
+        path.open(encoding="utf-8", errors="replace", newline="") as stream,
+    ):
         lines = _CountingLines(stream)
         submissions = open_submissions(path, fmt, mapping, lines)
         if not (show_progress and sys.stderr.isatty()):

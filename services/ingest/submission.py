@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from events.errors import FieldError, InvalidRecord
 from services.ingest.mapping import CsvMapping
@@ -20,33 +22,38 @@ from services.ingest.mapping import CsvMapping
 __all__ = ["Submission", "read_csv", "read_ndjson"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Submission:
+    """One input record. ``records is None`` means "the payload is one NDJSON object", parsed
+    where the submission is admitted (possibly in a worker process: text pickles cheaply)."""
+
     source: str
     line: int | None
     payload: str
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] | None = None
     error: InvalidRecord | None = None
 
-
-def _invalid_json(exc: json.JSONDecodeError) -> InvalidRecord:
-    message = f"not valid JSON: {exc.msg} at column {exc.colno}"
-    return InvalidRecord("invalid_json", [FieldError("record", "invalid_json", message)])
-
-
-def _not_object() -> InvalidRecord:
-    message = "each NDJSON line must be one JSON object"
-    return InvalidRecord("not_an_object", [FieldError("record", "not_an_object", message)])
+    def touchpoint_records(self) -> list[dict[str, Any]]:
+        """The records to admit, or :class:`InvalidRecord` when they cannot be read."""
+        if self.error is not None:
+            raise self.error
+        if self.records is not None:
+            return self.records
+        return [_ndjson_object(self.payload)]
 
 
-def parse_ndjson_line(source: str, line: int, text: str) -> Submission:
+def _ndjson_object(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Submission(source, line, text, error=_invalid_json(exc))
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        message = f"not valid JSON: {exc.msg} at column {exc.colno}"
+        raise InvalidRecord(
+            "invalid_json", [FieldError("record", "invalid_json", message)]
+        ) from None
     if not isinstance(value, dict):
-        return Submission(source, line, text, error=_not_object())
-    return Submission(source, line, text, records=[value])
+        message = "each NDJSON line must be one JSON object"
+        raise InvalidRecord("not_an_object", [FieldError("record", "not_an_object", message)])
+    return value
 
 
 def read_ndjson(stream: Iterable[str], source: str) -> Iterator[Submission]:
@@ -54,7 +61,7 @@ def read_ndjson(stream: Iterable[str], source: str) -> Iterator[Submission]:
     for number, text in enumerate(stream, start=1):
         stripped = text.strip()
         if stripped:
-            yield parse_ndjson_line(source, number, stripped)
+            yield Submission(source, number, stripped)
 
 
 def read_csv(stream: Iterable[str], source: str, mapping: CsvMapping) -> Iterator[Submission]:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,18 @@ NYC = REAL / "nyc311" / "nyc311_2023-02-28_sample.csv"
 
 
 def run(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SERVICETRACE_HOME": str(home), "SERVICETRACE_PEPPER": "e2e-pepper-0123456789"}
+    env = {
+        **os.environ,
+        "SERVICETRACE_HOME": str(home),
+        "SERVICETRACE_PEPPER": "e2e-pepper-0123456789",
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "services", *args], env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "services", *args],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=240,
+        check=False,  # a failure is reported below, with the command's stderr
     )
     if check and done.returncode != 0:
         raise AssertionError(f"servicetrace {' '.join(args)} -> {done.returncode}\n{done.stderr}")
@@ -34,7 +43,18 @@ def as_json(done: subprocess.CompletedProcess[str]) -> Any:
 def test_generate_is_deterministic(tmp_path: Path) -> None:
     a, b, c = (tmp_path / n for n in ("a.ndjson", "b.ndjson", "c.ndjson"))
     for out, seed in ((a, "5"), (b, "5"), (c, "6")):
-        run(tmp_path, "generate", "--customers", "20", "--days", "10", "--seed", seed, "--out", str(out))
+        run(
+            tmp_path,
+            "generate",
+            "--customers",
+            "20",
+            "--days",
+            "10",
+            "--seed",
+            seed,
+            "--out",
+            str(out),
+        )
     digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (a, b, c)]
     assert digest[0] == digest[1] != digest[2]
     assert a.read_text().count("\n") > 20
@@ -46,11 +66,21 @@ def test_ingest_project_and_journey(tmp_path: Path) -> None:
     run(home, "generate", "--customers", "15", "--days", "20", "--seed", "3", "--out", str(data))
     with data.open("a") as out:
         out.write('{"broken json\n')
-        out.write(json.dumps({"occurred_at": "2026-01-05T10:00:00", "source": {"system": "x"},
-                              "customer": {"id": "C9", "phone": "+86 139 1111 2222"},
-                              "channel": "phone", "direction": "inbound",
-                              "actor": {"type": "customer"}, "kind": "complaint",
-                              "service_type": "outage"}) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "occurred_at": "2026-01-05T10:00:00",
+                    "source": {"system": "x"},
+                    "customer": {"id": "C9", "phone": "+86 139 1111 2222"},
+                    "channel": "phone",
+                    "direction": "inbound",
+                    "actor": {"type": "customer"},
+                    "kind": "complaint",
+                    "service_type": "outage",
+                }
+            )
+            + "\n"
+        )
     lines = sum(1 for line in data.read_text().splitlines() if line.strip())
 
     first = as_json(run(home, "ingest", str(data), "--json"))
@@ -75,7 +105,7 @@ def test_ingest_project_and_journey(tmp_path: Path) -> None:
     journey = as_json(run(home, "journey", customer, "--json"))
     times = [tp["occurred_at"] for tp in journey["touchpoints"]]
     assert journey["customer"]["id"] == customer and len(times) >= 1
-    assert times == sorted(times, key=lambda t: __import__("datetime").datetime.fromisoformat(t))
+    assert times == sorted(times, key=datetime.fromisoformat)
     shown = json.dumps(journey)
     raw_phone = json.loads(data.read_text().splitlines()[0])["customer"].get("phone")
     if raw_phone:

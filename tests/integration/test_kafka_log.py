@@ -150,3 +150,31 @@ def test_one_key_lands_in_the_murmur2_partition(
     for a, key in zip(appended, [k for k in keys for _ in range(2)], strict=True):
         assert a.partition == partition_for(key, 6) == by_partition[a.event_id]
     assert len({a.partition for a in appended}) > 1, "20 customers should spread out"
+
+
+def test_touchpoint_topic_carries_the_event_id_in_the_payload_not_a_header(
+    kafka_bootstrap: str, kafka_topic_name: str, tmp_path: Path
+) -> None:
+    from schemas.serde import TouchpointSerde, touchpoint_event_id
+    from tests.factories import make_touchpoint
+
+    serde = TouchpointSerde()
+    tps = [make_touchpoint(customer_id=f"C{i % 3}", minutes=i) for i in range(6)]
+    config = KafkaLogConfig(
+        kafka_bootstrap,
+        topic=kafka_topic_name,
+        partitions=2,
+        index_path=tmp_path / "idx.sqlite",
+        event_id_of=touchpoint_event_id,
+    )
+    with KafkaEventLog(config) as log:
+        appended = log.append([Entry(str(t.event_id), t.customer_id, serde.encode(t)) for t in tps])
+        assert log.append([Entry(str(tps[0].event_id), "C0", b"x")])[0].duplicate
+        read = [r for p in range(2) for r in log.read_all(p)]
+    assert sorted(r.event_id for r in read) == sorted(a.event_id for a in appended)
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, consumer_timeout_ms=3000)
+    consumer.assign([TopicPartition(kafka_topic_name, p) for p in range(2)])
+    consumer.seek_to_beginning()
+    raw = list(consumer)
+    consumer.close()
+    assert len(raw) == 6 and all(not r.headers for r in raw)

@@ -325,3 +325,20 @@ def test_decoded_timestamps_are_aware_even_for_utc(serde: TouchpointSerde) -> No
     tp = minimal_touchpoint()
     record = serde.decode_dict(serde.encode(tp))
     assert record["recorded_at"].tzinfo == UTC
+
+
+def test_the_event_id_is_read_without_decoding() -> None:
+    from schemas.serde import touchpoint_event_id
+    from tests.factories import make_touchpoint
+
+    serde = TouchpointSerde()
+    tp = make_touchpoint(customer_id="C-evid")
+    assert touchpoint_event_id(serde.encode(tp)) == str(tp.event_id)
+    with pytest.raises(MalformedMessage):
+        touchpoint_event_id(b"\x01\x00\x00\x00\x01\x48abc")
+
+
+def test_every_touchpoint_schema_version_starts_with_the_event_id() -> None:
+    registry = FileSchemaRegistry.load()
+    for schema_id in registry.versions("servicetrace.touchpoints.v1-value"):
+        assert registry.raw(schema_id)["fields"][0]["name"] == "event_id"

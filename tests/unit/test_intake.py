@@ -86,20 +86,33 @@ def test_sealed_personal_data_opens_until_the_key_is_destroyed(
     tp = intake.touchpoint(record())
     assert tp.personal is not None
     vault = PersonalVault(keys)
-    opened = vault.open(tp.customer_id, str(tp.event_id), tp.personal)
+    opened = vault.open(tp.customer_id, tp.personal)
     assert opened["name"] == "Li Wei"
     assert opened["note"] == "third time I call about this outage"
     keys.destroy(tp.customer_id)
     with pytest.raises(KeyDestroyed):
-        vault.open(tp.customer_id, str(tp.event_id), tp.personal)
+        vault.open(tp.customer_id, tp.personal)
 
 
-def test_an_envelope_does_not_open_on_another_event(intake: Intake, keys: MemoryKeyStore) -> None:
+def test_an_envelope_does_not_open_for_another_customer(
+    intake: Intake, keys: MemoryKeyStore
+) -> None:
     a = intake.touchpoint(record())
-    b = intake.touchpoint(record(source={"system": "crm", "event_id": "A-18"}))
     assert a.personal is not None
+    keys.key_for("C-other")
     with pytest.raises(KeyDestroyed):
-        PersonalVault(keys).open(b.customer_id, str(b.event_id), a.personal)
+        PersonalVault(keys).open("C-other", a.personal)
+
+
+def test_the_same_personal_data_reuses_its_envelope(intake: Intake, keys: MemoryKeyStore) -> None:
+    a = intake.touchpoint(record(kind="inquiry", text=None))
+    b = intake.touchpoint(
+        record(kind="inquiry", text=None, source={"system": "crm", "event_id": "B"})
+    )
+    c = intake.touchpoint(record(text="another thing", source={"system": "crm", "event_id": "C"}))
+    assert a.personal == b.personal, "identical plaintext under one key: one envelope"
+    assert c.personal is not None and c.personal.nonce != a.personal.nonce
+    assert PersonalVault(keys).open("C000123", c.personal)["note"] == "another thing"
 
 
 def test_identifiers_are_normalised_before_hashing(intake: Intake) -> None:

@@ -1,0 +1,187 @@
+"""Admission: one submission → encoded log entries, or the reason it is rejected.
+
+This is the CPU-heavy part of ingest (JSON, validation, hashing, sealing, Avro), written as a
+pure step so that it runs the same inline or in worker processes (:class:`AdmissionPool`),
+which is how one ingest uses every core of the machine while the log stays single-writer.
+Results come back as plain picklable values, in submission order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from events.errors import FieldError, InvalidRecord
+from events.identity import IdentifierHasher
+from events.intake import Intake
+from events.keys.sqlite import SqliteKeyStore
+from events.log import Entry
+from events.personal import PersonalVault
+from events.touchpoint import Touchpoint
+from schemas.serde import TouchpointSerde
+from services.ingest.submission import Submission
+
+__all__ = [
+    "AdmissionPool",
+    "Admitted",
+    "Encoder",
+    "IntakeRecipe",
+    "admit",
+    "admit_all",
+    "default_workers",
+]
+
+
+class Encoder(Protocol):
+    def encode(self, tp: Touchpoint) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """The outcome of one submission: its log entries, or why it was rejected."""
+
+    entries: tuple[Entry, ...] = ()
+    reason: str | None = None
+    errors: tuple[FieldError, ...] = ()
+
+    @property
+    def rejected(self) -> bool:
+        return self.reason is not None
+
+
+def admit(intake: Intake, encoder: Encoder, submission: Submission) -> Admitted:
+    """All of a submission's touchpoints, encoded; or its rejection (all or nothing)."""
+    return _admit_records(intake, encoder, _records(submission))
+
+
+def admit_all(intake: Intake, encoder: Encoder, chunk: Sequence[Submission]) -> list[Admitted]:
+    """A chunk at a time: the chunk's new customers get their keys in one durable write."""
+    records = [_records(submission) for submission in chunk]
+    intake.prepare(r for rs in records if not isinstance(rs, InvalidRecord) for r in rs)
+    return [_admit_records(intake, encoder, rs) for rs in records]
+
+
+def _records(submission: Submission) -> list[dict[str, Any]] | InvalidRecord:
+    try:
+        return submission.touchpoint_records()
+    except InvalidRecord as exc:
+        return exc
+
+
+def _admit_records(
+    intake: Intake, encoder: Encoder, records: list[dict[str, Any]] | InvalidRecord
+) -> Admitted:
+    try:
+        if isinstance(records, InvalidRecord):
+            raise records
+        touchpoints = [intake.touchpoint(r) for r in records]
+    except InvalidRecord as exc:
+        return Admitted(reason=exc.reason, errors=tuple(exc.errors))
+    except Exception as exc:  # a bug must not lose the record: it is kept as a dead letter
+        error = FieldError("record", "unexpected_error", f"{type(exc).__name__}: {exc}")
+        return Admitted(reason="unexpected_error", errors=(error,))
+    return Admitted(
+        tuple(Entry(str(tp.event_id), tp.customer_id, encoder.encode(tp)) for tp in touchpoints)
+    )
+
+
+@dataclass(frozen=True)
+class IntakeRecipe:
+    """What a worker process needs to build the same intake as the parent: the identifier
+    pepper and the durable key store every process shares (keys are created once, anywhere)."""
+
+    pepper: bytes
+    keys_path: Path
+
+
+_worker: tuple[Intake, TouchpointSerde] | None = None
+
+
+def _start_worker(recipe: IntakeRecipe) -> None:
+    global _worker  # noqa: PLW0603 - one intake per worker process, built once
+    vault = PersonalVault(SqliteKeyStore(recipe.keys_path))
+    _worker = (Intake(IdentifierHasher(recipe.pepper), vault), TouchpointSerde())
+
+
+def _admit_chunk(chunk: Sequence[Submission]) -> list[Admitted]:
+    assert _worker is not None, "worker used before its initializer ran"
+    intake, serde = _worker
+    return admit_all(intake, serde, chunk)
+
+
+class AdmissionPool:
+    """Admits submissions in worker processes, yielding outcomes in submission order.
+
+    Chunks keep pickling cheap (NDJSON submissions travel as their text); at most
+    ``2 * workers`` chunks are in flight so memory stays flat however large the input.
+    Workers are forked (instant, modules already imported) when the parent runs no other
+    thread; otherwise they come from a fork server, because forking a process that runs
+    Kafka client or ClickHouse threads can deadlock the child.
+    """
+
+    def __init__(self, recipe: IntakeRecipe, workers: int, chunk: int = 500) -> None:
+        self._chunk = chunk
+        self._workers = workers
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(_start_method()),
+            initializer=_start_worker,
+            initargs=(recipe,),
+        )
+
+    def admit(self, submissions: Iterable[Submission]) -> Iterator[tuple[Submission, Admitted]]:
+        pending: list[tuple[list[Submission], Future[list[Admitted]]]] = []
+        for chunk in _chunks(submissions, self._chunk):
+            pending.append((chunk, self._executor.submit(_admit_chunk, chunk)))
+            if len(pending) >= 2 * self._workers:
+                yield from _drain(pending.pop(0))
+        for item in pending:
+            yield from _drain(item)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _drain(
+    item: tuple[list[Submission], Future[list[Admitted]]],
+) -> Iterator[tuple[Submission, Admitted]]:
+    chunk, future = item
+    yield from zip(chunk, future.result(), strict=True)
+
+
+def _chunks(submissions: Iterable[Submission], size: int) -> Iterator[list[Submission]]:
+    chunk: list[Submission] = []
+    for submission in submissions:
+        chunk.append(submission)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _start_method() -> str:
+    return "fork" if threading.active_count() == 1 else "forkserver"
+
+
+def default_workers() -> int:
+    """Worker processes for a large ingest: every core (the parent mostly waits on the log)."""
+    return os.cpu_count() or 1
