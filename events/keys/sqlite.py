@@ -29,6 +29,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS data_keys_live ON data_keys(customer_id) WHERE
 
 class SqliteKeyStore(KeyStore):
     def __init__(self, path: Path | str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None, timeout=30
         )
