@@ -384,7 +384,7 @@ def _mix(*parts: int) -> int:
 
 def _event_id(ref: _Ref) -> str:
     """The event id Intake will give the record ``ref`` names (uuid5 of its source id)."""
-    return str(source_event_id(*ref))
+    return source_event_id(*ref)
 
 
 def _pick(rng: random.Random, options: Sequence[str]) -> str:

@@ -34,7 +34,7 @@ def _at(record: Record, field: str) -> datetime:
 
 
 def _event_id(record: Record) -> str:
-    return str(source_event_id(record["source"]["system"], record["source"]["event_id"]))
+    return source_event_id(record["source"]["system"], record["source"]["event_id"])
 
 
 def _by_customer(records: Iterable[Record]) -> dict[str, list[Record]]:

@@ -63,7 +63,7 @@ def rejection(intake: Intake, raw: dict[str, Any]) -> InvalidTouchpoint:
 
 def test_a_valid_record_becomes_a_canonical_touchpoint(intake: Intake) -> None:
     tp = intake.touchpoint(record())
-    assert tp.event_id == source_event_id("crm", "A-17")
+    assert str(tp.event_id) == source_event_id("crm", "A-17")
     assert tp.channel is Channel.PHONE and tp.kind is Kind.COMPLAINT
     assert tp.service_type == "power_outage"
     assert tp.occurred_at.utcoffset() == timedelta(hours=8)
@@ -234,3 +234,14 @@ def test_the_original_offset_is_kept(intake: Intake) -> None:
     assert tp.occurred_at.utcoffset() == timedelta(hours=-5)
     assert tp.recorded_at.astimezone(UTC).hour == 15
     json.loads(tp.model_dump_json())
+
+
+def test_event_ids_are_name_based_uuids() -> None:
+    import uuid
+
+    from events.identity import EVENT_NAMESPACE
+
+    for name in ("A-17", "s7-e123-4", "ünïcode", ""):
+        expected = uuid.uuid5(EVENT_NAMESPACE, f"crm\x1f{name}")
+        assert source_event_id("crm", name) == str(expected)
+        assert uuid.UUID(source_event_id("crm", name)).version == 5

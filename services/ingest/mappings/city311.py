@@ -151,7 +151,7 @@ class City311Mapping(CsvMapping):
             "kind": Kind.CASE_CLOSED.value,
             "service_type": service_type,
             "case_id": key,
-            "parent_event_id": str(source_event_id(spec.system, f"{key}:request")),
+            "parent_event_id": source_event_id(spec.system, f"{key}:request"),
             "outcome": self._outcome(row).value,
             "attributes": pick_attributes(row, spec.closure_attributes),
         }

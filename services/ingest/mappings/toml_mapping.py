@@ -291,6 +291,6 @@ class TomlMapping(CsvMapping):
     ) -> dict[str, Any]:
         parent = None
         if emit.parent is not None and emit.parent in times:
-            parent = str(source_event_id(self.system, f"{key}:{emit.parent}"))
+            parent = source_event_id(self.system, f"{key}:{emit.parent}")
         text = cell(row, emit.text_column) if emit.text_column else None
         return {"parent_event_id": parent, "text": text, "attributes": attributes}
