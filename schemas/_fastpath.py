@@ -88,6 +88,31 @@ def _opt_str(text: str | None) -> bytes:
     return _NULL if text is None else _SECOND_BRANCH + _str(text)
 
 
+#: Encoded forms of strings that recur from event to event (customer ids, identifier hashes,
+#: service types, systems, actors, attribute keys): a dict hit is ~8x cheaper than encoding.
+_RECURRING: dict[str | None, bytes] = {None: _NULL}
+_RECURRING_OPT: dict[str | None, bytes] = {None: _NULL}
+_RECURRING_LIMIT = 200_000
+
+
+def _rstr(text: str) -> bytes:
+    encoded = _RECURRING.get(text)
+    if encoded is None:
+        encoded = _str(text)
+        if len(_RECURRING) < _RECURRING_LIMIT:
+            _RECURRING[text] = encoded
+    return encoded
+
+
+def _ropt(text: str | None) -> bytes:
+    encoded = _RECURRING_OPT.get(text)
+    if encoded is None:
+        encoded = _opt_str(text)
+        if len(_RECURRING_OPT) < _RECURRING_LIMIT:
+            _RECURRING_OPT[text] = encoded
+    return encoded
+
+
 def _opt_double(value: float | None) -> bytes:
     return _NULL if value is None else _SECOND_BRANCH + _double(value)
 
@@ -146,25 +171,20 @@ class DirectTouchpointEncoder:
             _long(offset_minutes(occurred)),
             _long(micros(recorded)),
             _long(offset_minutes(recorded)),
-            _str(source.system),
+            _rstr(source.system),
             _opt_str(source.event_id),
-            _str(tp.customer_id),
-            _opt_str(ids.phone),
-            _opt_str(ids.email),
-            _opt_str(ids.account),
-            _opt_str(ids.social),
-            _NULL
-            if personal is None
-            else _SECOND_BRANCH
-            + _str(personal.key_id)
-            + _bytes(personal.nonce)
-            + _bytes(personal.ciphertext),
+            _rstr(tp.customer_id),
+            _ropt(ids.phone),
+            _ropt(ids.email),
+            _ropt(ids.account),
+            _ropt(ids.social),
+            _NULL if personal is None else _personal(personal),
             self._channel[tp.channel],
             self._direction[tp.direction],
             self._actor_type[actor.type],
-            _opt_str(actor.id),
+            _ropt(actor.id),
             self._kind[tp.kind],
-            _str(tp.service_type),
+            _rstr(tp.service_type),
             _opt_str(tp.case_id),
             _opt_str(tp.contact_id),
             _opt_str(tp.parent_event_id),
@@ -191,12 +211,32 @@ def offset_minutes(moment: datetime) -> int:
     return 0 if offset is None else offset // _MINUTE
 
 
+#: Sealed envelopes are reused across a customer's events (see events.personal), so their
+#: encoding is remembered too. The whole envelope is the key (bytes cache their own hash).
+_PERSONAL: dict[tuple[str, bytes, bytes], bytes] = {}
+
+
+def _personal(personal: Any) -> bytes:
+    key = (personal.key_id, personal.nonce, personal.ciphertext)
+    encoded = _PERSONAL.get(key)
+    if encoded is None:
+        encoded = (
+            _SECOND_BRANCH
+            + _rstr(personal.key_id)
+            + _bytes(personal.nonce)
+            + _bytes(personal.ciphertext)
+        )
+        if len(_PERSONAL) < _RECURRING_LIMIT:
+            _PERSONAL[key] = encoded
+    return encoded
+
+
 def _attachment(parts: list[bytes], attachment: Any) -> None:
     parts += (_str(attachment.uri), _str(attachment.media_type), _str(attachment.sha256))
 
 
 def _attribute(parts: list[bytes], item: tuple[str, str]) -> None:
-    parts += (_str(item[0]), _str(item[1]))
+    parts += (_rstr(item[0]), _rstr(item[1]))
 
 
 def _blocks(parts: list[bytes], items: Any, write: Callable[[list[bytes], Any], None]) -> None:

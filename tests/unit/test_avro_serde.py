@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -147,7 +147,13 @@ def _touchpoints(draw: st.DrawFn) -> Touchpoint:
     tz = timezone(timedelta(minutes=offset))
     kind = draw(st.sampled_from([Kind.COMPLAINT, Kind.FEEDBACK, Kind.CALLBACK, Kind.OTHER]))
     customer = kind in {Kind.COMPLAINT, Kind.FEEDBACK}
-    moment = draw(st.datetimes(timezones=st.just(tz)))
+    # Years 2..9998: the far edges of datetime overflow when the offset and the recorded-at
+    # delay are applied, which no real touchpoint comes near.
+    moment = draw(
+        st.datetimes(
+            min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.just(tz)
+        )
+    )
     return rich_touchpoint(
         tz,
         occurred_at=moment,
