@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -219,12 +219,23 @@ class Projector:
         )
         return Undecodable(record.partition, record.position, record.event_id, reason)
 
-    def follow(self, stop: threading.Event, poll_interval: float = 0.5) -> ProjectionStats:
-        """Keep catching up until ``stop`` is set; sleep ``poll_interval`` when idle."""
+    def follow(
+        self,
+        stop: threading.Event,
+        poll_interval: float = 0.5,
+        heartbeat: Callable[[ProjectionStats], None] | None = None,
+    ) -> ProjectionStats:
+        """Keep catching up until ``stop`` is set; sleep ``poll_interval`` when idle.
+
+        ``heartbeat`` is called after every pass, idle or not, so a supervisor (a container
+        healthcheck) can tell a quiet projector from a stuck one.
+        """
         total = ProjectionStats()
         while not stop.is_set():
             stats = self.run_once()
             total = total + stats
+            if heartbeat is not None:
+                heartbeat(stats)
             if stats.batches == 0:
                 stop.wait(poll_interval)
         return total

@@ -8,7 +8,9 @@ fatal error: a rejected record is an outcome (counted, dead-lettered), not a fai
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ import click
 from rich.console import Console
 
 from events.errors import ServicetraceError
+from projections.projector import ProjectionStats
 from services.platform import Platform
 from services.views import projection_json, summary_json
 
@@ -116,10 +119,15 @@ def generate(customers: int, days: int, seed: int, out: Path | None) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
-def project(as_json: bool) -> None:
+@click.option("--follow", is_flag=True, help="Keep projecting new touchpoints until stopped.")
+@click.option("--poll", type=float, default=0.5, show_default=True, help="Idle poll (seconds).")
+def project(as_json: bool, follow: bool, poll: float) -> None:
     """Bring the views up to the end of the log (resumes from the tracked positions)."""
     with _platform() as platform:
-        stats = platform.projector.run_once()
+        if follow:
+            stats = _follow(platform, poll)
+        else:
+            stats = platform.projector.run_once()
     payload = projection_json(stats)
     if as_json:
         _emit_json(payload)
@@ -128,6 +136,23 @@ def project(as_json: bool) -> None:
             f"projected {payload['events']:,} touchpoints in {payload['batches']} batches; "
             f"{payload['undecodable']} undecodable; positions {payload['positions']}"
         )
+
+
+def _follow(platform: Platform, poll: float) -> ProjectionStats:
+    """Project until SIGTERM/SIGINT, touching ``$HOME/health/projector`` after every pass."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    beat = platform.settings.path("health", "projector")
+    beat.parent.mkdir(parents=True, exist_ok=True)
+
+    def heartbeat(stats: ProjectionStats) -> None:
+        beat.touch()
+        if stats.events:
+            err_console.print(f"projected {stats.events:,} touchpoints")
+
+    err_console.print("projecting new touchpoints; stop with Ctrl-C")
+    return platform.projector.follow(stop, poll_interval=poll, heartbeat=heartbeat)
 
 
 @cli.command()

@@ -135,3 +135,41 @@ def test_a_fatal_error_exits_non_zero_with_a_clear_message(tmp_path: Path) -> No
     done = run(tmp_path, "ingest", str(bad), "--mapping", "no-such-mapping", check=False)
     assert done.returncode != 0
     assert "unknown mapping" in done.stderr
+
+
+def test_project_follow_keeps_up_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    home = tmp_path / "home"
+    data = tmp_path / "d.ndjson"
+    run(home, "generate", "--customers", "5", "--days", "5", "--seed", "2", "--out", str(data))
+    env = {
+        **os.environ,
+        "SERVICETRACE_HOME": str(home),
+        "SERVICETRACE_PEPPER": "e2e-pepper-0123456789",
+    }
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "services", "project", "--follow", "--poll", "0.2", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        beat = home / "health" / "projector"
+        deadline = time.monotonic() + 60
+        while not beat.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert beat.exists(), "the follower writes a heartbeat while idle"
+        first = beat.stat().st_mtime
+        time.sleep(1.0)
+        assert beat.stat().st_mtime > first, "the heartbeat keeps moving while idle"
+        ingested = as_json(run(home, "ingest", str(data), "--json"))["touchpoints"]["appended"]
+        time.sleep(3.0)
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0, err
+    assert ingested > 0
+    assert json.loads(out)["events"] == ingested, "touchpoints ingested meanwhile are projected"
