@@ -124,10 +124,7 @@ def generate(customers: int, days: int, seed: int, out: Path | None) -> None:
 def project(as_json: bool, follow: bool, poll: float) -> None:
     """Bring the views up to the end of the log (resumes from the tracked positions)."""
     with _platform() as platform:
-        if follow:
-            stats = _follow(platform, poll)
-        else:
-            stats = platform.projector.run_once()
+        stats = _follow(platform, poll) if follow else platform.projector.run_once()
     payload = projection_json(stats)
     if as_json:
         _emit_json(payload)

@@ -625,6 +625,27 @@ class _Episode:
         self.case_id = f"K{self.sim.seed}-{self.number:08d}"
         return self.case_id
 
+    def agent_step(
+        self,
+        when: int,
+        kind: str,
+        channel: str,
+        *,
+        parent: _Ref | None = None,
+        outcome: str | None = None,
+    ) -> _Ref:
+        """A step an agent takes on the case, with the agent's usual note for that kind."""
+        actor_id = self.agent()
+        return self.add(
+            when,
+            kind,
+            channel,
+            actor_id=actor_id,
+            parent=parent,
+            outcome=outcome,
+            text=self.note(kind),
+        )
+
     def add(
         self,
         when: int,
@@ -800,15 +821,7 @@ def _survey(ep: _Episode, t: int, quality: str, parent: _Ref) -> None:
 def _open_case(ep: _Episode, t: int, parent: _Ref) -> tuple[int, _Ref]:
     """case_opened by the agent, case_assigned by the CRM's routing a few minutes later."""
     ep.open_case()
-    opened = ep.add(
-        t + 30,
-        "case_opened",
-        "phone",
-        actor_id=ep.agent(),
-        parent=parent,
-        outcome="pending",
-        text=ep.note("case_opened"),
-    )
+    opened = ep.agent_step(t + 30, "case_opened", "phone", parent=parent, outcome="pending")
     team = f"{ep.service.upper()}-{ep.sim.area_name(ep.customer).upper().replace(chr(39), '')}"
     assigned = ep.add(
         t + ep.rng.randint(120, 1800),
@@ -823,15 +836,7 @@ def _open_case(ep: _Episode, t: int, parent: _Ref) -> tuple[int, _Ref]:
 
 def _close_case(ep: _Episode, t: int, parent: _Ref) -> _Ref:
     """case_resolved, then case_closed after the customer's confirmation period (2-3 days)."""
-    resolved = ep.add(
-        t,
-        "case_resolved",
-        "phone",
-        actor_id=ep.agent(),
-        parent=parent,
-        outcome="resolved",
-        text=ep.note("case_resolved"),
-    )
+    resolved = ep.agent_step(t, "case_resolved", "phone", parent=parent, outcome="resolved")
     ep.add(
         t + ep.rng.randint(2 * _DAY, 3 * _DAY),
         "case_closed",
@@ -1041,14 +1046,8 @@ def _missed_appointment(ep: _Episode, slot: tuple[int, int], dispatch: _Ref) -> 
         "escalated",
         text=ep.words("missed"),
     )
-    escalated = ep.add(
-        end + 60,
-        "case_escalated",
-        "phone",
-        actor_id=ep.agent(),
-        parent=missed,
-        outcome="escalated",
-        text=ep.note("case_escalated"),
+    escalated = ep.agent_step(
+        end + 60, "case_escalated", "phone", parent=missed, outcome="escalated"
     )
     slot, dispatch = _dispatch(ep, end, escalated)
     synced, visit = _visit(ep, slot, dispatch, resolves=True)
@@ -1066,14 +1065,8 @@ def _repeat_unresolved(ep: _Episode, t: int) -> None:
     t, handled = _call(ep, t, "complaint", "escalated", text=text)
     ep.sim.grudge(ep.customer)
     _, assigned = _open_case(ep, t, handled)
-    escalated = ep.add(
-        t + 3600,
-        "case_escalated",
-        "phone",
-        actor_id=ep.agent(),
-        parent=assigned,
-        outcome="escalated",
-        text=ep.note("case_escalated"),
+    escalated = ep.agent_step(
+        t + 3600, "case_escalated", "phone", parent=assigned, outcome="escalated"
     )
     resolved = _close_case(ep, t + ep.rng.randint(_DAY, 3 * _DAY), escalated)
     _survey(ep, t + 3 * _DAY, "poor", resolved)
@@ -1126,14 +1119,8 @@ def _complaint_case(ep: _Episode, t: int) -> None:
     reply_at = ep.sim.clock.next_permitted(t + 1800, ep.rng)
     at, assigned = _open_case(ep, reply_at, complaint)
     if ep.rng.random() < 0.35:
-        assigned = ep.add(
-            at + 3600,
-            "case_escalated",
-            "phone",
-            actor_id=ep.agent(),
-            parent=assigned,
-            outcome="escalated",
-            text=ep.note("case_escalated"),
+        assigned = ep.agent_step(
+            at + 3600, "case_escalated", "phone", parent=assigned, outcome="escalated"
         )
     fixed = at + ep.rng.randint(_DAY, 5 * _DAY)
     resolved = _close_case(ep, fixed, assigned)
@@ -1153,14 +1140,8 @@ def _complaint_case(ep: _Episode, t: int) -> None:
 
 def _reopen(ep: _Episode, t: int, resolved: _Ref) -> None:
     end, _ = _call(ep, t, "complaint", "escalated", text=ep.words("reopen"))
-    reopened = ep.add(
-        end + 120,
-        "case_reopened",
-        "phone",
-        actor_id=ep.agent(),
-        parent=resolved,
-        outcome="pending",
-        text=ep.note("case_reopened"),
+    reopened = ep.agent_step(
+        end + 120, "case_reopened", "phone", parent=resolved, outcome="pending"
     )
     again = _close_case(ep, end + ep.rng.randint(_DAY, 3 * _DAY), reopened)
     _survey(ep, end + 3 * _DAY, "poor", again)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from events.deadletter import DeadLetterStore
 from events.errors import ConfigurationError
@@ -19,6 +17,7 @@ from events.intake import Intake
 from events.keys import KeyStore
 from events.log import EventLog
 from events.personal import PersonalVault
+from events.resources import Closing
 from projections.clickhouse import ViewStore, connect
 from projections.projector import Projector
 from projections.views.journey_view import JourneyView
@@ -93,7 +92,7 @@ _DEADLETTERS: dict[str, Callable[[Settings], DeadLetterStore]] = {
 }
 
 
-class Platform:
+class Platform(Closing):
     """The configured adapters of one process; a context manager that closes what it opened."""
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -154,14 +153,3 @@ class Platform:
             adapter = self.__dict__.pop(name, None)
             if adapter is not None:
                 adapter.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -23,10 +23,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 from kafka.partitioner.default import murmur2
+
+from events.resources import Closing
 
 __all__ = [
     "Appended",
@@ -87,7 +87,7 @@ class PositionStore(abc.ABC):
         """Forget the consumer's positions (a rebuild starts again from 0)."""
 
 
-class EventLog(abc.ABC):
+class EventLog(Closing, abc.ABC):
     """Port: the immutable log every touchpoint is appended to."""
 
     #: Number of partitions; fixed for the life of a log.
@@ -106,11 +106,8 @@ class EventLog(abc.ABC):
     def positions(self) -> PositionStore:
         """Where consumers of this log track their positions."""
 
-    def flush(self) -> None:  # noqa: B027 - optional hook
+    def flush(self) -> None:
         """Make every appended entry durable before returning."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections and files."""
 
     def read_all(self, partition: int, position: int = 0, batch: int = 5000) -> Iterator[LogRecord]:
         """Every record of ``partition`` from ``position`` to the current end."""
@@ -120,14 +117,3 @@ class EventLog(abc.ABC):
                 return
             yield from records
             position = records[-1].position + 1
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

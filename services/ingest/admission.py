@@ -16,8 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from events.errors import FieldError, InvalidRecord
 from events.identity import IdentifierHasher
@@ -25,6 +24,7 @@ from events.intake import Intake
 from events.keys.sqlite import SqliteKeyStore
 from events.log import Entry
 from events.personal import PersonalVault
+from events.resources import Closing
 from events.touchpoint import Touchpoint
 from schemas.serde import TouchpointSerde
 from services.ingest.submission import Submission
@@ -160,7 +160,7 @@ def _admit_chunk(items: Sequence[_Item]) -> list[_Wire]:
     return [_to_wire(admitted) for admitted in admit_all(intake, serde, chunk)]
 
 
-class AdmissionPool:
+class AdmissionPool(Closing):
     """Admits submissions in worker processes, yielding outcomes in submission order.
 
         Chunks keep pickling cheap (NDJSON submissions travel as their text); at most
@@ -196,17 +196,6 @@ class AdmissionPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _drain(
