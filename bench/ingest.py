@@ -110,10 +110,14 @@ def _stages(lines: list[str]) -> dict[str, Any]:
         "intake_per_second": round(len(lines) / seconds_in),
         "encode_per_second": round(len(lines) / seconds_enc),
         "mean_encoded_bytes": round(sum(map(len, encoded)) / len(encoded)),
-        "_encoded": [
-            (tp.customer_id, value) for tp, value in zip(touchpoints, encoded, strict=True)
-        ],
     }
+
+
+def _encoded(lines: list[str]) -> list[tuple[str, bytes]]:
+    """(key, value) of every touchpoint, encoded once for the raw producer baseline."""
+    intake, serde = _intake(), TouchpointSerde()
+    touchpoints = (intake.touchpoint(json.loads(line)) for line in lines)
+    return [(tp.customer_id, serde.encode(tp)) for tp in touchpoints]
 
 
 def _raw_producer(bootstrap: str, encoded: list[tuple[str, bytes]]) -> dict[str, Any]:
@@ -179,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     lines = _lines(args.events, args.seed)
-    stages = _stages(lines)
-    encoded = stages.pop("_encoded")
+    # Ingest runs first, while the process holds nothing but the input lines: measuring the
+    # stages keeps 200k records and models alive, which slows everything after it by a third.
     with tempfile.TemporaryDirectory(prefix="st-bench-") as tmp:
         work = Path(tmp)
         embedded_runs = []
@@ -190,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                 embedded_runs.append(_ingest(lines, embedded_log, work / f"k{workers}", workers))
         embedded = max(embedded_runs, key=lambda run: run["per_second"])
         with _broker(args.bootstrap, work) as bootstrap:
-            raw = _raw_producer(bootstrap, encoded)
+            encoded = _encoded(lines)
+            raw_runs = [_raw_producer(bootstrap, encoded)]
             kafka_runs = []
             for workers in (0, args.workers):
                 topic = f"bench.ingest.{uuid.uuid4().hex[:8]}"
@@ -204,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
                 with KafkaEventLog(config) as kafka_log:
                     kafka_runs.append(_ingest(lines, kafka_log, work / f"kk{workers}", workers))
             kafka = max(kafka_runs, key=lambda run: run["per_second"])
+            raw_runs.append(_raw_producer(bootstrap, encoded))  # the broker is fuller now
+            del encoded
+    raw = max(raw_runs, key=lambda run: run["per_second"])  # the stricter baseline
     ratio = kafka["per_second"] / raw["per_second"]
+    stages = _stages(lines)
     report = {
         "benchmark": "ingest: validate + seal + encode + append",
         "events": len(lines),
@@ -221,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             "ingest": kafka,
             "runs": kafka_runs,
             "raw_producer": raw,
+            "raw_producer_runs": raw_runs,
             "ratio_to_raw": round(ratio, 3),
             "target_ratio": TARGET_KAFKA_VS_RAW,
             "meets_target": ratio >= TARGET_KAFKA_VS_RAW,

@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -72,11 +73,9 @@ class PersonalVault:
 
     def _encrypt(self, customer_id: str, key: DataKey, present: dict[str, Any]) -> SealedPersonal:
         nonce = os.urandom(12)
-        plaintext = json.dumps(present, separators=(",", ":"), ensure_ascii=False).encode()
-        ciphertext = self._cipher(key.key_id, key.material).encrypt(
-            nonce, plaintext, _aad(customer_id)
-        )
-        return SealedPersonal.model_construct(key_id=key.key_id, nonce=nonce, ciphertext=ciphertext)
+        cipher = self._cipher(key.key_id, key.material)
+        ciphertext = cipher.encrypt(nonce, orjson.dumps(present), _aad(customer_id))
+        return SealedPersonal(key_id=key.key_id, nonce=nonce, ciphertext=ciphertext)
 
     def open(self, customer_id: str, sealed: SealedPersonal) -> dict[str, str]:
         """The personal fields, or :class:`KeyDestroyed` once the customer was erased."""
