@@ -15,7 +15,6 @@ by (broker timestamp, partition, offset), which is first-kept order up to clock 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,21 +23,17 @@ from typing import Any, Self
 from events.deadletter import DeadLetter, DeadLetterStore
 from events.errors import LogError
 from events.log import partition_for
-from events.log.kafka import IdIndex, KafkaLogConfig, KafkaTopic, id_digest
+from events.log._id_index import id_digest
+from events.log._indexed_topic import IndexedTopic
+from events.log.kafka import KafkaLogConfig
 
 __all__ = ["DEADLETTER_TOPIC", "KafkaDeadLetterStore"]
 
 DEADLETTER_TOPIC = "servicetrace.deadletter.v1"
 
 
-class KafkaDeadLetterStore(DeadLetterStore):
+class KafkaDeadLetterStore(IndexedTopic, DeadLetterStore):
     """The dead-letter port on a Kafka topic; connects lazily on first use."""
-
-    def __init__(self, config: KafkaLogConfig) -> None:
-        self.config = config
-        self._topic = KafkaTopic(config)
-        self._index: IdIndex | None = None
-        self._lock = threading.Lock()
 
     @classmethod
     def connect(
@@ -63,11 +58,6 @@ class KafkaDeadLetterStore(DeadLetterStore):
             log_config, topic=DEADLETTER_TOPIC, partitions=1, index_path=Path(index_path)
         )
         return cls(config)
-
-    def _ids(self) -> IdIndex:
-        if self._index is None:
-            self._index = IdIndex(self.config.index_path, self.config.topic)
-        return self._index
 
     def put(self, letters: Sequence[DeadLetter]) -> int:
         if not letters:
@@ -130,11 +120,3 @@ class KafkaDeadLetterStore(DeadLetterStore):
             if limit is not None and len(letters) >= limit:
                 break
         return letters
-
-    def close(self) -> None:
-        try:
-            self._topic.close()
-        finally:
-            if self._index is not None:
-                self._index.close()
-                self._index = None
