@@ -90,8 +90,7 @@ def _opt_str(text: str | None) -> bytes:
 
 #: Encoded forms of strings that recur from event to event (customer ids, identifier hashes,
 #: service types, systems, actors, attribute keys): a dict hit is ~8x cheaper than encoding.
-_RECURRING: dict[str | None, bytes] = {None: _NULL}
-_RECURRING_OPT: dict[str | None, bytes] = {None: _NULL}
+_RECURRING: dict[str, bytes] = {}
 _RECURRING_LIMIT = 200_000
 
 
@@ -105,12 +104,7 @@ def _rstr(text: str) -> bytes:
 
 
 def _ropt(text: str | None) -> bytes:
-    encoded = _RECURRING_OPT.get(text)
-    if encoded is None:
-        encoded = _opt_str(text)
-        if len(_RECURRING_OPT) < _RECURRING_LIMIT:
-            _RECURRING_OPT[text] = encoded
-    return encoded
+    return _NULL if text is None else _SECOND_BRANCH + _rstr(text)
 
 
 def _opt_double(value: float | None) -> bytes:
