@@ -59,6 +59,7 @@ class SqliteKeyStore(KeyStore):
             return key
 
     def keys_for(self, customer_ids: Iterable[str]) -> dict[str, DataKey]:
+        customer_ids = list(customer_ids)  # read twice below: a generator would run dry
         wanted = {cid for cid in customer_ids if cid not in self._live}
         if wanted:
             self._load_or_create(sorted(wanted))

@@ -31,6 +31,10 @@ class KeyStoreContract:
         assert many["C1"] == single
         assert store.key_for("C3") == many["C3"]
 
+    def test_many_keys_from_a_generator(self, store: KeyStore) -> None:
+        keys = store.keys_for(cid for cid in ("C7", "C8"))
+        assert set(keys) == {"C7", "C8"}
+
     def test_destroying_erases_every_key_of_the_customer(self, store: KeyStore) -> None:
         old = store.key_for("C1")
         other = store.key_for("C2")
