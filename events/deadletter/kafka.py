@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -48,14 +47,6 @@ class KafkaDeadLetterStore(IndexedTopic, DeadLetterStore):
         """A store on ``topic`` (created with ``partitions`` if missing) at ``bootstrap``."""
         config = KafkaLogConfig(
             bootstrap, index_path=Path(index_path), topic=topic, partitions=partitions, **options
-        )
-        return cls(config)
-
-    @classmethod
-    def beside(cls, log_config: KafkaLogConfig, index_path: Path | str) -> Self:
-        """A store on the same broker and client settings as an event log's config."""
-        config = replace(
-            log_config, topic=DEADLETTER_TOPIC, partitions=1, index_path=Path(index_path)
         )
         return cls(config)
 
