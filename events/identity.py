@@ -17,7 +17,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["EVENT_NAMESPACE", "IdentifierHasher", "content_event_id", "source_event_id"]
+__all__ = [
+    "EVENT_NAMESPACE",
+    "IdentifierHasher",
+    "content_event_id",
+    "source_event_id",
+    "uuid5_text",
+]
 
 #: Namespace of every servicetrace event id (uuid5). Never change it: ids would all move.
 EVENT_NAMESPACE = uuid.UUID("6f1c2a4e-3b7d-5c9e-8f10-5e1f7ace0001")
@@ -30,9 +36,13 @@ _NAMESPACE_BYTES = EVENT_NAMESPACE.bytes
 
 
 def _uuid5(name: str) -> str:
-    """``str(uuid.uuid5(EVENT_NAMESPACE, name))``, computed directly: three times faster,
-    which matters at tens of thousands of events a second (a test pins the equivalence)."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    return uuid5_text(_NAMESPACE_BYTES, name)
+
+
+def uuid5_text(namespace: bytes, name: str) -> str:
+    """``str(uuid.uuid5(UUID(bytes=namespace), name))``, computed directly: three times
+    faster, which matters at tens of thousands of ids a second (a test pins the equivalence)."""
+    digest = bytearray(hashlib.sha1(namespace + name.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     h = digest.hex()

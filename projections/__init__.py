@@ -1,28 +1,22 @@
 """Projections: pure folds over touchpoints, the projector runtime and the ClickHouse views."""
 
 from projections.clickhouse import ViewStore, connect
-from projections.journey import JOURNEY_COLUMNS, JourneyEntry, journey_row
+from projections.journey import JOURNEY_COLUMNS, JourneyEntry
+from projections.policy import ProjectionConfig, load_projection_config
 from projections.positions import ClickHousePositionStore
-from projections.projector import (
-    Batch,
-    Decoder,
-    Projection,
-    ProjectionStats,
-    Projector,
-    Undecodable,
-)
+from projections.projector import ProjectionStats, Projector, Undecodable
+from projections.views import standard_folds
 
 __all__ = [
     "JOURNEY_COLUMNS",
-    "Batch",
     "ClickHousePositionStore",
-    "Decoder",
     "JourneyEntry",
-    "Projection",
+    "ProjectionConfig",
     "ProjectionStats",
     "Projector",
     "Undecodable",
     "ViewStore",
     "connect",
-    "journey_row",
+    "load_projection_config",
+    "standard_folds",
 ]

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -188,6 +189,144 @@ def summary(as_json: bool) -> None:
         from services.render import print_summary
 
         print_summary(console, data)
+
+
+@cli.command()
+@click.argument("customer")
+@click.option("--json", "as_json", is_flag=True)
+def scenes(customer: str, as_json: bool) -> None:
+    """CUSTOMER's service scenes (episodes), oldest first."""
+    from services.views import scene_json
+
+    with _platform() as platform:
+        platform.projector.run_once()
+        data = [scene_json(row) for row in platform.scene_view.for_customer(customer)]
+    if not data:
+        err_console.print(f"no episodes for customer {customer!r}")
+        sys.exit(1)
+    if as_json:
+        _emit_json({"customer_id": customer, "scenes": data})
+    else:
+        from services.render_views import print_scenes
+
+        print_scenes(console, customer, data)
+
+
+@cli.command()
+@click.argument("episode_id")
+@click.option("--json", "as_json", is_flag=True)
+def scene(episode_id: str, as_json: bool) -> None:
+    """One episode: its metrics, request/execution pairs and its touchpoints in order."""
+    from services.journeys import journey_json
+    from services.views import scene_json
+
+    with _platform() as platform:
+        platform.projector.run_once()
+        row = platform.scene_view.get(episode_id)
+        if row is None:
+            err_console.print(f"no episode {episode_id!r}")
+            sys.exit(1)
+        data = scene_json(row)
+        members = set(row["event_ids"])
+        entries = [
+            entry
+            for entry in platform.journey_view.timeline(row["customer_id"])
+            if str(entry.event_id) in members
+        ]
+        data["touchpoints_detail"] = journey_json(row["customer_id"], entries, platform.vault)[
+            "touchpoints"
+        ]
+    if as_json:
+        _emit_json(data)
+    else:
+        from services.render_views import print_scene
+
+        print_scene(console, data)
+
+
+@cli.command()
+@click.argument("customer")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(),
+    default=None,
+    help="Moment (UTC) of the recent-activity figures (default: latest event time).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def customer(customer: str, as_of: datetime | None, as_json: bool) -> None:
+    """CUSTOMER's unified view: who (masked), behaviour by channel, satisfaction, open episodes."""
+    from services.views import customer_json
+
+    with _platform() as platform:
+        platform.projector.run_once()
+        moment = as_of.replace(tzinfo=UTC) if as_of is not None else None
+        profile = platform.customer_view.get(customer, moment)
+        if profile is None:
+            err_console.print(f"no customer {customer!r}")
+            sys.exit(1)
+        data = customer_json(profile, platform.vault)
+    if as_json:
+        _emit_json(data)
+    else:
+        from services.render_views import print_customer
+
+        print_customer(console, data)
+
+
+@cli.command()
+@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--daily", is_flag=True, help="One row per channel and day (default: per channel).")
+@click.option("--json", "as_json", is_flag=True)
+def channels(since: datetime | None, until: datetime | None, daily: bool, as_json: bool) -> None:
+    """Channel analytics: volume, handling, first-contact resolution, satisfaction and cost."""
+    from services.views import jsonable
+
+    start = since.date() if since else None
+    end = until.date() if until else None
+    with _platform() as platform:
+        platform.projector.run_once()
+        view = platform.channel_view
+        rows = view.daily(start, end) if daily else view.totals(start, end)
+    if as_json:
+        _emit_json(
+            {
+                "from": jsonable(start),
+                "to": jsonable(end),
+                "daily": daily,
+                "channels": jsonable(rows),
+            }
+        )
+    else:
+        from services.render_views import print_channels
+
+        print_channels(console, rows, daily)
+
+
+@cli.command()
+@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--rule", type=click.Choice(["dnd_window", "silence_real_time"]), default=None)
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def compliance(
+    since: datetime | None, until: datetime | None, rule: str | None, limit: int, as_json: bool
+) -> None:
+    """Outbound contacts that broke the contact policy (do-not-disturb, long silence)."""
+    from services.views import compliance_json
+
+    period = {"since": since.date() if since else None, "until": until.date() if until else None}
+    with _platform() as platform:
+        platform.projector.run_once()
+        view = platform.compliance_view
+        data = compliance_json(view, view.list(rule=rule, limit=limit, **period), **period)
+    if as_json:
+        _emit_json(data)
+    else:
+        from services.render_views import print_compliance
+
+        print_compliance(console, data)
 
 
 @cli.command()

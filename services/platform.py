@@ -19,8 +19,15 @@ from events.log import EventLog
 from events.personal import PersonalVault
 from events.resources import Closing
 from projections.clickhouse import ViewStore, connect
+from projections.policy import ProjectionConfig, load_projection_config
 from projections.projector import Projector
-from projections.views.journey_view import JourneyView
+from projections.views import (
+    ChannelView,
+    ComplianceView,
+    CustomerView,
+    JourneyView,
+    SceneView,
+)
 from schemas.serde import TouchpointSerde
 from services.settings import Settings
 
@@ -141,12 +148,43 @@ class Platform(Closing):
         return ViewStore(client, settings.clickhouse_database)
 
     @cached_property
+    def projection_config(self) -> ProjectionConfig:
+        """``SERVICETRACE_PROJECTIONS``, else ``projections.toml`` in the home, else defaults."""
+        path = self.settings.projections
+        if path is None:
+            default = self.settings.home / "projections.toml"
+            path = default if default.exists() else None
+        return load_projection_config(path)
+
+    @cached_property
     def journey_view(self) -> JourneyView:
         return JourneyView(self.view_store)
 
     @cached_property
+    def scene_view(self) -> SceneView:
+        return SceneView(self.view_store, self.projection_config)
+
+    @cached_property
+    def compliance_view(self) -> ComplianceView:
+        return ComplianceView(self.view_store, self.projection_config)
+
+    @cached_property
+    def customer_view(self) -> CustomerView:
+        return CustomerView(self.view_store)
+
+    @cached_property
+    def channel_view(self) -> ChannelView:
+        return ChannelView(self.view_store, self.projection_config.costs)
+
+    @cached_property
     def projector(self) -> Projector:
-        return Projector(self.log, self.serde, [self.journey_view], self.view_store)
+        return Projector(
+            self.log,
+            self.view_store,
+            journey=self.journey_view,
+            folds=[self.scene_view, self.compliance_view, self.customer_view],
+            batch_size=self.settings.projection_batch_size,
+        )
 
     def close(self) -> None:
         for name in ("log", "deadletters", "keys"):

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     postgres_dsn: str | None = None
     pepper: SecretStr | None = Field(None, description="secret for identifier hashes")
     batch_size: int = Field(2000, ge=1, le=100_000)
+    projection_batch_size: int = Field(
+        20_000, ge=1, le=1_000_000, description="log records per projector batch"
+    )
+    projections: Path | None = Field(
+        None, description="projection config (TOML); default: projections.toml in the home"
+    )
     ingest_workers: int | None = Field(
         None, ge=0, le=64, description="admission processes; default: every core for big inputs"
     )

@@ -1,0 +1,203 @@
+"""Per-customer folds kept current batch by batch: histories, diffs and versioned writes.
+
+The scene, compliance and customer views are functions of *one customer's whole history* in
+event-time order. A batch of new touchpoints therefore changes only the customers it touches,
+and for each of them the runner refolds the history (cheap: the scene fold memoises episodes
+that did not change), compares the new keyed rows with the previous ones and writes only the
+difference: changed rows upserted, vanished rows retracted (a late arrival can merge two
+episodes, or end the silence that made a call a violation).
+
+Histories live in a bounded LRU cache (``max_facts``). A customer not in the cache (first
+seen, evicted, or after a restart) is loaded from the journey view, and its previous rows are
+taken to be whatever keys the views hold for it: everything is rewritten and stale keys are
+retracted. That is also what makes a restart exact: the journey view is written before the
+folds, so after a crash it holds at least every touchpoint whose fold rows may have been
+written, and refolding from it reproduces them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from projections.facts import Fact, in_event_time_order
+
+__all__ = ["FoldRunner", "FoldStats", "FoldView"]
+
+
+class FoldView(Protocol):
+    """A view whose rows are a pure function of one customer's facts."""
+
+    name: str
+
+    def ensure(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def fold(self, facts: Sequence[Fact], scratch: dict[str, Any]) -> dict[Hashable, Any]:
+        """The customer's rows by key (pure; ``scratch`` is the view's per-customer memo)."""
+
+    def upsert(self, rows: Sequence[Any], version: int) -> None: ...
+
+    def retract(self, keys: Iterable[tuple[str, Hashable]], version: int) -> None: ...
+
+    def keys_of(self, customers: Sequence[str]) -> dict[str, set[Hashable]]: ...
+
+    def max_version(self) -> int: ...
+
+
+class HistorySource(Protocol):
+    """Where cold histories come from (the journey view)."""
+
+    def facts_of(self, customers: Iterable[str]) -> list[Fact]: ...
+
+
+@dataclass(slots=True)
+class _Customer:
+    facts: list[Fact]
+    rows: dict[str, dict[Hashable, Any] | _Cold]
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class FoldStats:
+    """What folding did: customers refolded, loaded cold, rows written and retracted."""
+
+    customers: int = 0
+    cold: int = 0
+    upserted: int = 0
+    retracted: int = 0
+
+    def add(self, other: FoldStats) -> None:
+        self.customers += other.customers
+        self.cold += other.cold
+        self.upserted += other.upserted
+        self.retracted += other.retracted
+
+
+class FoldRunner:
+    """Applies batches of facts to the fold views."""
+
+    def __init__(
+        self, history: HistorySource, views: Sequence[FoldView], max_facts: int = 2_000_000
+    ) -> None:
+        self.views = list(views)
+        self._history = history
+        self._max_facts = max_facts
+        self._cache: OrderedDict[str, _Customer] = OrderedDict()
+        self._cached_facts = 0
+        self._version: int | None = None
+
+    def clear(self) -> None:
+        """Forget every cached history (after a reset of the views)."""
+        self._cache.clear()
+        self._cached_facts = 0
+        self._version = None
+
+    def apply(self, facts: Sequence[Fact]) -> FoldStats:
+        """Fold ``facts`` (one batch, any order) into every view."""
+        stats = FoldStats()
+        if not facts or not self.views:
+            return stats
+        version = self._next_version()
+        touched = _by_customer(facts)
+        cold = self._load_cold([c for c in touched if c not in self._cache], touched)
+        stats.cold = len(cold)
+        upserts: dict[str, list[Any]] = {view.name: [] for view in self.views}
+        retracts: dict[str, list[tuple[str, Hashable]]] = {view.name: [] for view in self.views}
+        for customer_id, new in touched.items():
+            state = cold.get(customer_id) or self._extend(customer_id, new)
+            for view in self.views:
+                self._refold(view, customer_id, state, upserts[view.name], retracts[view.name])
+        for view in self.views:
+            view.upsert(upserts[view.name], version)
+            view.retract(retracts[view.name], version)
+            stats.upserted += len(upserts[view.name])
+            stats.retracted += len(retracts[view.name])
+        stats.customers = len(touched)
+        self._evict()
+        return stats
+
+    def _next_version(self) -> int:
+        if self._version is None:
+            self._version = max((view.max_version() for view in self.views), default=0)
+        self._version += 1
+        return self._version
+
+    def _load_cold(
+        self, customers: list[str], touched: dict[str, list[Fact]]
+    ) -> dict[str, _Customer]:
+        if not customers:
+            return {}
+        histories = _by_customer(self._history.facts_of(customers))
+        stored = {view.name: view.keys_of(customers) for view in self.views}
+        loaded = {}
+        for customer_id in customers:
+            facts = in_event_time_order([*histories.get(customer_id, ()), *touched[customer_id]])
+            rows: dict[str, dict[Hashable, Any] | _Cold] = {
+                name: _Cold(keys.get(customer_id, ())) for name, keys in stored.items()
+            }
+            state = _Customer(facts, rows)
+            loaded[customer_id] = self._cache[customer_id] = state
+            self._cached_facts += len(facts)
+        return loaded
+
+    def _extend(self, customer_id: str, new: list[Fact]) -> _Customer:
+        state = self._cache[customer_id]
+        self._cache.move_to_end(customer_id)
+        before = len(state.facts)
+        fresh = in_event_time_order(new)
+        if state.facts and fresh[0] <= state.facts[-1]:
+            state.facts = in_event_time_order([*state.facts, *fresh])  # a late arrival
+        else:
+            state.facts.extend(fresh)
+        self._cached_facts += len(state.facts) - before
+        return state
+
+    def _refold(
+        self,
+        view: FoldView,
+        customer_id: str,
+        state: _Customer,
+        upserts: list[Any],
+        retracts: list[tuple[str, Hashable]],
+    ) -> None:
+        scratch = state.scratch.setdefault(view.name, {})
+        rows = view.fold(state.facts, scratch)
+        previous = state.rows.get(view.name)
+        if previous is None or isinstance(previous, _Cold):
+            # Unknown content: rewrite everything, retract the stored keys that are gone.
+            upserts.extend(rows.values())
+            stale = previous.keys if previous is not None else ()
+            retracts.extend((customer_id, key) for key in stale if key not in rows)
+        else:
+            old = previous
+            for key, row in rows.items():
+                before = old.get(key)
+                if before is not row and before != row:
+                    upserts.append(row)
+            retracts.extend((customer_id, key) for key in old if key not in rows)
+        state.rows[view.name] = rows
+
+    def _evict(self) -> None:
+        while self._cached_facts > self._max_facts and len(self._cache) > 1:
+            _, state = self._cache.popitem(last=False)
+            self._cached_facts -= len(state.facts)
+
+
+class _Cold:
+    """Previous rows of a customer loaded cold: only their keys are known."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: Iterable[Hashable]) -> None:
+        self.keys = frozenset(keys)
+
+
+def _by_customer(facts: Iterable[Fact]) -> dict[str, list[Fact]]:
+    grouped: dict[str, list[Fact]] = {}
+    for fact in facts:
+        grouped.setdefault(fact.customer_id, []).append(fact)
+    return grouped
