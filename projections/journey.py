@@ -1,7 +1,7 @@
-"""The journey fold: one flat row per touchpoint, and the timeline entry read back from it.
+"""The journey row: one flat row per touchpoint, and the timeline entry read back from it.
 
-Pure domain code (no I/O): :mod:`projections.views.journey_view` owns the ClickHouse table and
-turns these rows into inserts. The row keeps *every* fact of the touchpoint so an auditor can
+Pure domain code (no I/O): :mod:`projections.views.journey_view` owns the ClickHouse table
+(ClickHouse itself flattens the Avro records into these columns). The row keeps *every* fact of the touchpoint so an auditor can
 replay a journey from the view alone, with two deliberate choices:
 
 * Times are stored as UTC microseconds plus the original UTC offset in minutes, so the timeline
@@ -27,8 +27,6 @@ __all__ = [
     "JourneyEntry",
     "entry_from_row",
     "from_micros",
-    "journey_columns_from_avro",
-    "journey_row",
     "to_micros",
 ]
 
@@ -88,117 +86,6 @@ def from_micros(micros: int | datetime, offset_minutes: int) -> datetime:
     """The moment ``micros`` (or a UTC datetime) shown in its original UTC offset."""
     moment = micros if isinstance(micros, datetime) else _EPOCH + micros * _MICROSECOND
     return moment.astimezone(timezone(timedelta(minutes=offset_minutes)))
-
-
-def _attachments_json(attachments: tuple[Attachment, ...]) -> str:
-    if not attachments:
-        return "[]"
-    return json.dumps([[a.uri, a.media_type, a.sha256] for a in attachments], separators=(",", ":"))
-
-
-def journey_row(record_partition: int, record_position: int, tp: Touchpoint) -> tuple[Any, ...]:
-    """The ``journey`` row of ``tp``, read from ``record_partition`` at ``record_position``."""
-    ids = tp.identifiers
-    personal = tp.personal
-    return (
-        tp.customer_id,
-        to_micros(tp.occurred_at),
-        _offset_minutes(tp.occurred_at),
-        to_micros(tp.recorded_at),
-        _offset_minutes(tp.recorded_at),
-        tp.event_id,
-        record_partition,
-        record_position,
-        tp.schema_version,
-        tp.source.system,
-        tp.source.event_id,
-        ids.phone,
-        ids.email,
-        ids.account,
-        ids.social,
-        None if personal is None else personal.key_id,
-        None if personal is None else personal.nonce,
-        None if personal is None else personal.ciphertext,
-        tp.channel.value,
-        tp.direction.value,
-        tp.actor.type.value,
-        tp.actor.id,
-        tp.kind.value,
-        tp.service_type,
-        tp.case_id,
-        tp.contact_id,
-        tp.parent_event_id,
-        None if tp.outcome is None else tp.outcome.value,
-        tp.score,
-        tp.wait_seconds,
-        tp.handle_seconds,
-        tp.text,
-        _attachments_json(tp.attachments),
-        tp.attributes,
-    )
-
-
-def _attachments_json_from_avro(attachments: list[dict[str, str]]) -> str:
-    if not attachments:
-        return "[]"
-    return json.dumps(
-        [[a["uri"], a["media_type"], a["sha256"]] for a in attachments], separators=(",", ":")
-    )
-
-
-def journey_columns_from_avro(
-    partition: int, positions: Sequence[int], records: Sequence[Mapping[str, Any]]
-) -> list[list[Any]]:
-    """The ``journey`` columns (in :data:`JOURNEY_COLUMNS` order) of decoded Avro records.
-
-    The projector's fast path: the Avro record already holds the row's facts (UTC instants,
-    offsets apart), so building columns straight from it skips constructing models and the
-    row-to-column pivot. Equal, value for value, to pivoting :func:`journey_row` of the model.
-    """
-    rs = records
-    sources = [r["source"] for r in rs]
-    ids = [r["identifiers"] for r in rs]
-    sealed = [r["personal"] or _NO_PERSONAL for r in rs]
-    actors = [r["actor"] for r in rs]
-    return [
-        [r["customer_id"] for r in rs],
-        [to_micros(r["occurred_at"]) for r in rs],
-        [r["occurred_offset_minutes"] for r in rs],
-        [to_micros(r["recorded_at"]) for r in rs],
-        [r["recorded_offset_minutes"] for r in rs],
-        [r["event_id"] for r in rs],
-        [partition] * len(rs),
-        list(positions),
-        [r["schema_version"] for r in rs],
-        [s["system"] for s in sources],
-        [s["event_id"] for s in sources],
-        [i["phone"] for i in ids],
-        [i["email"] for i in ids],
-        [i["account"] for i in ids],
-        [i["social"] for i in ids],
-        [p["key_id"] for p in sealed],
-        [p["nonce"] for p in sealed],
-        [p["ciphertext"] for p in sealed],
-        [r["channel"] for r in rs],
-        [r["direction"] for r in rs],
-        [a["type"] for a in actors],
-        [a["id"] for a in actors],
-        [r["kind"] for r in rs],
-        [r["service_type"] for r in rs],
-        [r["case_id"] for r in rs],
-        [r["contact_id"] for r in rs],
-        [r["parent_event_id"] for r in rs],
-        [r["outcome"] for r in rs],
-        [r["score"] for r in rs],
-        [r["wait_seconds"] for r in rs],
-        [r["handle_seconds"] for r in rs],
-        [r["text"] for r in rs],
-        [_attachments_json_from_avro(r["attachments"]) for r in rs],
-        [r["attributes"] for r in rs],
-    ]
-
-
-_NO_PERSONAL: Mapping[str, None] = {"key_id": None, "nonce": None, "ciphertext": None}
 
 
 @dataclass(frozen=True, slots=True)

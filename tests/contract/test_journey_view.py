@@ -8,11 +8,14 @@ from uuid import UUID
 
 import pytest
 
+from events.log import LogRecord
 from events.touchpoint import Attachment, Identifiers, SealedPersonal, Touchpoint
 from projections.clickhouse import ViewStore
-from projections.projector import Batch
 from projections.views.journey_view import JourneyView
+from schemas.serde import TouchpointSerde
 from tests.factories import BASE_TIME, make_touchpoint
+
+SERDE = TouchpointSerde()
 
 UTC_MINUS_5 = timezone(timedelta(hours=-5))
 
@@ -33,8 +36,11 @@ def write(
     """Write ``touchpoints`` as one batch; ``positions`` pins each one's log position, as a
     re-delivery from the log would (default: their index in this batch)."""
     at = positions or {tp.event_id: i for i, tp in enumerate(touchpoints)}
-    batch = Batch(partition, [at[tp.event_id] for tp in touchpoints], touchpoints)
-    view.insert(view.rows(batch))
+    records = [
+        LogRecord(partition, at[tp.event_id], tp.customer_id, str(tp.event_id), SERDE.encode(tp))
+        for tp in touchpoints
+    ]
+    assert view.write(records) == []
 
 
 def log_positions(touchpoints: list[Touchpoint]) -> dict[UUID, int]:

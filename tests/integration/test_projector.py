@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,15 @@ from events.log.sqlite import SqliteEventLog
 from events.touchpoint import Touchpoint
 from projections.clickhouse import ViewStore
 from projections.projector import Projector
-from projections.views.journey_view import JourneyView
+from projections.scenes import Scene
+from projections.views import (
+    ChannelView,
+    ComplianceView,
+    CustomerView,
+    JourneyView,
+    SceneView,
+    standard_folds,
+)
 from schemas.serde import TouchpointSerde
 from tests.factories import make_touchpoint
 
@@ -51,9 +59,23 @@ def log_ends(log: EventLog) -> dict[int, int]:
 
 
 def projector(
-    log: EventLog, store: ViewStore, view: JourneyView | None = None, **kw: Any
+    log: EventLog, store: ViewStore, scenes: SceneView | None = None, **kw: Any
 ) -> Projector:
-    return Projector(log, SERDE, [view or JourneyView(store)], store, **kw)
+    folds = standard_folds(store)
+    if scenes is not None:
+        folds[0] = scenes
+    return Projector(log, store, folds=folds, **kw)
+
+
+def checksums(store: ViewStore) -> dict[str, int]:
+    """Every view's checksum, computed in ClickHouse."""
+    return {
+        "journey": JourneyView(store).checksum(),
+        "scenes": SceneView(store).checksum(),
+        "violations": ComplianceView(store).checksum(),
+        "customers": CustomerView(store).checksum(),
+        "channels": ChannelView(store).checksum(),
+    }
 
 
 def test_the_journey_view_holds_every_customer_timeline(
@@ -88,7 +110,7 @@ def test_positions_equal_log_ends_and_a_second_run_adds_nothing(
     again = runner.run_once()
 
     ends = log_ends(log)
-    assert runner.positions.get("journey") == {p: n for p, n in ends.items() if n}
+    assert runner.positions.get("views") == {p: n for p, n in ends.items() if n}
     assert first.positions == ends
     assert (again.events, again.batches) == (0, 0)
     assert JourneyView(view_store).checksum() == checksum
@@ -107,13 +129,13 @@ def test_new_events_are_picked_up_incrementally(log: EventLog, view_store: ViewS
     assert JourneyView(view_store).count() == len(touchpoints)
 
 
-def reference_checksum(log: EventLog, store: ViewStore) -> int:
-    """The checksum of an uninterrupted run over ``log`` (in its own database)."""
+def reference_checksums(log: EventLog, store: ViewStore) -> dict[str, int]:
+    """The checksums of an uninterrupted run over ``log`` (in its own database)."""
     reference = ViewStore(store.client, f"{store.database}_ref")
     reference.ensure()
     try:
         projector(log, reference).run_once()
-        return JourneyView(reference).checksum()
+        return checksums(reference)
     finally:
         reference.drop()
 
@@ -122,27 +144,28 @@ def test_a_projector_stopped_after_one_batch_resumes_to_the_same_view(
     log: EventLog, view_store: ViewStore
 ) -> None:
     append(log, journeys())
-    expected = reference_checksum(log, view_store)
+    expected = reference_checksums(log, view_store)
 
     partial = projector(log, view_store, batch_size=4).run_once(max_batches=1)
     assert partial.events == 4
     projector(log, view_store, batch_size=4).run_once()
 
-    assert JourneyView(view_store).checksum() == expected
+    assert checksums(view_store) == expected
 
 
-class CrashAfterInsert(JourneyView):
-    """Dies after the rows of its ``crash_on``-th batch are written, before the position commit."""
+class CrashAfterScenes(SceneView):
+    """Dies after the scene rows of its ``crash_on``-th batch are written: the journey rows of
+    that batch are in, the other folds are not, and the position is not committed."""
 
     def __init__(self, store: ViewStore, crash_on: int) -> None:
         super().__init__(store)
-        self.inserts = 0
+        self.upserts = 0
         self.crash_on = crash_on
 
-    def insert(self, rows: list[list[Any]]) -> None:
-        super().insert(rows)
-        self.inserts += 1
-        if self.inserts == self.crash_on:
+    def upsert(self, scenes: Sequence[Scene], version: int) -> None:
+        super().upsert(scenes, version)
+        self.upserts += 1
+        if self.upserts == self.crash_on:
             raise SystemExit("killed between the view rows and the position commit")
 
 
@@ -151,16 +174,16 @@ def test_a_crash_between_rows_and_position_is_absorbed(
     log: EventLog, view_store: ViewStore, crash_on: int
 ) -> None:
     append(log, journeys())
-    expected = reference_checksum(log, view_store)
-    crashing = projector(log, view_store, CrashAfterInsert(view_store, crash_on), batch_size=5)
+    expected = reference_checksums(log, view_store)
+    crashing = projector(log, view_store, CrashAfterScenes(view_store, crash_on), batch_size=5)
 
     with pytest.raises(SystemExit):
         crashing.run_once()
     resumed = projector(log, view_store, batch_size=5).run_once()
 
     assert resumed.events > 0
-    assert JourneyView(view_store).checksum() == expected
-    assert projector(log, view_store).positions.get("journey") == {
+    assert checksums(view_store) == expected
+    assert projector(log, view_store).positions.get("views") == {
         p: n for p, n in log_ends(log).items() if n
     }
 
@@ -185,12 +208,12 @@ def test_rebuild_gives_the_same_view(log: EventLog, view_store: ViewStore) -> No
     append(log, journeys())
     runner = projector(log, view_store)
     runner.run_once()
-    checksum = JourneyView(view_store).checksum()
+    before = checksums(view_store)
 
     stats = runner.rebuild()
 
     assert stats.events == len(journeys())
-    assert JourneyView(view_store).checksum() == checksum
+    assert checksums(view_store) == before
 
 
 def test_follow_keeps_up_until_stopped(log: EventLog, view_store: ViewStore) -> None:
