@@ -1,8 +1,9 @@
 """The journey row: one flat row per touchpoint, and the timeline entry read back from it.
 
 Pure domain code (no I/O): :mod:`projections.views.journey_view` owns the ClickHouse table
-(ClickHouse itself flattens the Avro records into these columns). The row keeps *every* fact of the touchpoint so an auditor can
-replay a journey from the view alone, with two deliberate choices:
+(ClickHouse itself flattens the Avro records into these columns). The row keeps *every* fact
+of the touchpoint so an auditor can replay a journey from the view alone, with two deliberate
+choices:
 
 * Times are stored as UTC microseconds plus the original UTC offset in minutes, so the timeline
   sorts globally yet shows each contact in the local time it happened.
@@ -13,14 +14,13 @@ replay a journey from the view alone, with two deliberate choices:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
 from events.taxonomy import ActorType, Channel, Direction, Kind, Outcome
-from events.touchpoint import Attachment, SealedPersonal, Touchpoint
+from events.touchpoint import Attachment, SealedPersonal
 
 __all__ = [
     "JOURNEY_COLUMNS",
