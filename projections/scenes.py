@@ -215,8 +215,8 @@ class _Open:
 def _is_resolution(fact: Fact, has_case: bool) -> bool:
     """Whether ``fact`` resolves its episode: a case resolved or closed with a positive (or no)
     outcome; in an episode without a case, a provider-side touchpoint or a self-service step
-    whose outcome is ``resolved``."""
-    if fact.outcome in _NOT_A_RESOLUTION:
+    whose outcome is ``resolved``. An opening record (case opened or reopened) never is."""
+    if fact.outcome in _NOT_A_RESOLUTION or fact.kind in _OPENING:
         return False
     if fact.kind in _CLOSING:
         return True
