@@ -112,8 +112,10 @@ class FoldRunner:
             for view in self.views:
                 self._refold(view, customer_id, state, upserts[view.name], retracts[view.name])
         for view in self.views:
-            view.upsert(upserts[view.name], version)
+            # Retractions first: at equal versions the row inserted last wins, and a key that
+            # is both retracted and rewritten (never, by construction) must stay alive.
             view.retract(retracts[view.name], version)
+            view.upsert(upserts[view.name], version)
             stats.upserted += len(upserts[view.name])
             stats.retracted += len(retracts[view.name])
         stats.customers = len(touched)

@@ -145,6 +145,14 @@ class UnitCosts(BaseModel):
     kinds: Mapping[Channel, Mapping[Kind, float]] = Field(default_factory=dict)
     free_kinds: frozenset[Kind] = _DEFAULT_FREE_KINDS
 
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        """A file names the channels it changes; the others keep their default cost."""
+        if isinstance(value, Mapping):
+            return {**{c.value: cost for c, cost in _DEFAULT_CHANNEL_COSTS.items()}, **value}
+        return value
+
     @model_validator(mode="after")
     def _non_negative(self) -> UnitCosts:
         for channel, cost in self.channels.items():

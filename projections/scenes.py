@@ -244,7 +244,9 @@ class _Chainer:
             self.by_case.setdefault(fact.case_id, episode)
         if fact.contact_id is not None:
             self.by_contact.setdefault(fact.contact_id, episode)
-        self.latest[fact.service_type] = episode
+        # The gap rule looks for the episode *about* this service type: a fact of another type
+        # that joined by a link does not make the episode the latest one of that other type.
+        self.latest[episode.facts[0].service_type] = episode
 
     def _linked(self, fact: Fact) -> _Open | None:
         if fact.case_id is not None:

@@ -192,6 +192,24 @@ def summary(as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def checksums(as_json: bool) -> None:
+    """Fingerprints of every view and the projector's positions, without projecting.
+
+    Two deployments (or a view before and after a rebuild) hold the same content exactly when
+    their checksums are equal: each is computed in ClickHouse over the deduplicated rows.
+    """
+    with _platform() as platform:
+        data = platform.view_checksums()
+    if as_json:
+        _emit_json(data)
+    else:
+        for name, value in data["views"].items():
+            console.print(f"{name:<12} {value:>20}")
+        console.print(f"positions    {data['positions']}")
+
+
+@cli.command()
 @click.argument("customer")
 @click.option("--json", "as_json", is_flag=True)
 def scenes(customer: str, as_json: bool) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from events.deadletter import DeadLetterStore
 from events.errors import ConfigurationError
@@ -185,6 +186,23 @@ class Platform(Closing):
             folds=[self.scene_view, self.compliance_view, self.customer_view],
             batch_size=self.settings.projection_batch_size,
         )
+
+    def view_checksums(self) -> dict[str, Any]:
+        """Every view's checksum and the projector's committed positions (no projecting)."""
+        projector = self.projector
+        views = {
+            "journey": self.journey_view.checksum(),
+            "scenes": self.scene_view.checksum(),
+            "violations": self.compliance_view.checksum(),
+            "customers": self.customer_view.checksum(),
+            "channels": self.channel_view.checksum(),
+        }
+        positions = projector.positions.get(projector.name)
+        return {
+            "views": views,
+            "positions": {str(p): n for p, n in sorted(positions.items())},
+            "touchpoints": self.journey_view.count(),
+        }
 
     def close(self) -> None:
         for name in ("log", "deadletters", "keys"):

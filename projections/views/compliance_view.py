@@ -98,16 +98,21 @@ class ComplianceView(FoldTableView):
         return counts
 
 
+#: The local calendar date of a violation: ``local_time`` starts with it ("2024-03-05 07:00 ..."),
+#: whereas ``toDate(occurred_at)`` would be the UTC date (a day off for early or late contacts).
+_LOCAL_DATE = "toDate(substring(local_time, 1, 10))"
+
+
 def _filters(
     since: date | None, until: date | None, rule: str | None
 ) -> tuple[str, dict[str, Any]]:
     clauses = ["1"]
     parameters: dict[str, Any] = {}
     if since is not None:
-        clauses.append("toDate(occurred_at) >= {since:Date}")
+        clauses.append(f"{_LOCAL_DATE} >= {{since:Date}}")
         parameters["since"] = since
     if until is not None:
-        clauses.append("toDate(occurred_at) <= {until:Date}")
+        clauses.append(f"{_LOCAL_DATE} <= {{until:Date}}")
         parameters["until"] = until
     if rule is not None:
         clauses.append("rule = {rule:String}")

@@ -55,7 +55,11 @@ def micros(name: str, *, nullable: bool = False) -> Column:
 
 
 class FoldTable:
-    """The table of one fold view: upserts, retractions, keys per customer, checksums."""
+    """The table of one fold view: upserts, retractions, keys per customer, checksums.
+
+    ``key`` names the columns that, with ``customer_id``, identify a row; an empty ``key``
+    means one row per customer, keyed by the customer id.
+    """
 
     def __init__(
         self, store: ViewStore, name: str, key: Sequence[str], columns: Sequence[Column]
@@ -104,7 +108,10 @@ class FoldTable:
 
     def retract(self, keys: Iterable[tuple[str, Hashable]], version: int) -> None:
         """Delete the rows of ``keys`` (``(customer_id, key)`` pairs) as of ``version``."""
-        rows = [orjson.dumps([customer, *_key_values(key), version, 1]) for customer, key in keys]
+        rows = [
+            orjson.dumps([customer, *(_key_values(key) if self.key else ()), version, 1])
+            for customer, key in keys
+        ]
         if rows:
             names = ["customer_id", *self.key, "version", "deleted"]
             self._send(names, b"\n".join(rows), "JSONCompactEachRow")
@@ -116,15 +123,15 @@ class FoldTable:
         """The live keys of each of ``customers`` (customers with none are absent)."""
         if not customers:
             return {}
-        key_sql = ", ".join(f"`{name}`" for name in self.key)
+        key_sql = ", ".join(f"`{name}`" for name in ("customer_id", *self.key))
         rows = self.store.rows(
-            f"SELECT customer_id, {key_sql} FROM {self.table} FINAL "
+            f"SELECT {key_sql} FROM {self.table} FINAL "
             "WHERE customer_id IN {customers:Array(String)}",
             {"customers": sorted(set(customers))},
         )
         found: dict[str, set[Hashable]] = {}
         for customer, *key in rows:
-            found.setdefault(customer, set()).add(key[0] if len(key) == 1 else tuple(key))
+            found.setdefault(customer, set()).add(_key_of(customer, key))
         return found
 
     def max_version(self) -> int:
@@ -144,8 +151,19 @@ class FoldTable:
         )
 
 
+def _key_of(customer: str, values: list[Any]) -> Hashable:
+    """A row's key as the fold names it: the key column's value, a tuple of several, or the
+    customer id itself for a table with one row per customer (no key columns)."""
+    if not values:
+        return customer
+    return values[0] if len(values) == 1 else tuple(values)
+
+
 def _key_values(key: Hashable) -> list[Any]:
-    return list(key) if isinstance(key, tuple) else [key]
+    """The key columns' values of ``key`` (none for a one-row-per-customer table)."""
+    if isinstance(key, tuple):
+        return list(key)
+    return [key]
 
 
 class FoldTableView:

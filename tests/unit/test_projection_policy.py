@@ -109,6 +109,7 @@ field_visit = 120.0
     assert config.costs.cost("phone", "inquiry") == 7.5
     assert config.costs.cost("field", "field_visit") == 120.0
     assert config.costs.cost("phone", "case_assigned") == 0.0
+    assert config.costs.cost("sms", "notification_sent") == 0.05, "unlisted channels keep defaults"
 
 
 def test_window_times_as_strings(tmp_path: Path) -> None:

@@ -629,11 +629,20 @@ def test_cost_from_configured_unit_costs() -> None:
         fact("q", 0, "inquiry", "phone"),  # 1.0
         fact("h", 10, "contact_handled", "phone", parent="q"),  # override 2.5
         fact("a", 11, "case_assigned", "phone", direction="internal"),  # free
-        fact("n", 12, "notification_sent", "sms", parent="q"),  # unpriced channel: 0
+        fact("n", 12, "notification_sent", "sms", parent="q"),  # sms keeps its default: 0.05
     ]
-    assert only(facts, costs=costs).cost == 3.5
+    assert only(facts, costs=costs).cost == 3.55
     fold = SceneFold(POLICY, costs)
-    assert fold.scenes(in_event_time_order(facts))[0].cost == 3.5
+    assert fold.scenes(in_event_time_order(facts))[0].cost == 3.55
+
+
+def test_a_linked_fact_of_another_service_type_does_not_capture_that_type() -> None:
+    facts = [
+        fact("bill", 0, "inquiry", service_type="billing"),
+        fact("out1", 5, "report", service_type="outage", parent="bill"),  # joins by its link
+        fact("out2", 10, "report", service_type="outage"),  # unlinked: its own outage episode
+    ]
+    assert groups(facts) == [("bill", "out1"), ("out2",)]
 
 
 # -- pairing -----------------------------------------------------------------------------------
