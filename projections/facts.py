@@ -10,9 +10,10 @@ Times are integer microseconds since the epoch (UTC), exactly the journey view's
 tick, plus the original UTC offset in minutes, so folds compare and subtract without datetime
 objects and still know the local time a contact happened at.
 
-Facts sort by ``(occurred, recorded, event_id)``: event time first, then the order the
-organisation learned of them, and the event id as a last, total tie-break. That order is the
-"event-time order" every fold is a pure function of.
+Facts sort by :func:`order_key`: event time first, then the order the organisation learned of
+them, then what the customer did before what the organisation did in answer (a 311 request
+and its closure are often stamped with the same second), and the event id as a last, total
+tie-break. That order is the "event-time order" every fold is a pure function of.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from events.taxonomy import CUSTOMER_INITIATED_KINDS
+
 __all__ = [
     "DAY_US",
     "HOUR_US",
     "MINUTE_US",
     "Fact",
     "in_event_time_order",
+    "order_key",
 ]
 
 MINUTE_US = 60_000_000
@@ -58,6 +62,14 @@ class Fact(NamedTuple):
     customer_tz: str | None = None
 
 
+_CUSTOMER_KINDS = frozenset(kind.value for kind in CUSTOMER_INITIATED_KINDS)
+
+
+def order_key(fact: Fact) -> tuple[int, int, bool, str]:
+    """The event-time order of facts (see the module doc); total, as event ids are unique."""
+    return (fact.occurred, fact.recorded, fact.kind not in _CUSTOMER_KINDS, fact.event_id)
+
+
 def in_event_time_order(facts: Iterable[Fact]) -> list[Fact]:
     """``facts`` deduplicated by event id and sorted into event-time order.
 
@@ -65,4 +77,4 @@ def in_event_time_order(facts: Iterable[Fact]) -> list[Fact]:
     id is the same touchpoint (the log is immutable), so keeping any one is exact.
     """
     unique = {fact.event_id: fact for fact in facts}
-    return sorted(unique.values())
+    return sorted(unique.values(), key=order_key)

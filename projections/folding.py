@@ -22,7 +22,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from projections.facts import Fact, in_event_time_order
+from projections.facts import Fact, in_event_time_order, order_key
 
 __all__ = ["FoldRunner", "FoldStats", "FoldView"]
 
@@ -151,7 +151,7 @@ class FoldRunner:
         self._cache.move_to_end(customer_id)
         before = len(state.facts)
         fresh = in_event_time_order(new)
-        if state.facts and fresh[0] <= state.facts[-1]:
+        if state.facts and order_key(fresh[0]) <= order_key(state.facts[-1]):
             state.facts = in_event_time_order([*state.facts, *fresh])  # a late arrival
         else:
             state.facts.extend(fresh)

@@ -41,7 +41,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from events.identity import uuid5_text
 from events.taxonomy import CUSTOMER_INITIATED_KINDS, REQUEST_KINDS, Channel, Kind
-from projections.facts import DAY_US, Fact
+from projections.facts import DAY_US, Fact, order_key
 from projections.policy import ScenePolicy, UnitCosts
 
 __all__ = [
@@ -538,7 +538,7 @@ def _descendants(
             for child in children.get(parent.event_id, ())
             if child.event_id not in seen and child.kind != superseded_by
         ]
-        level.sort()
+        level.sort(key=order_key)
         for child in level:
             seen.add(child.event_id)
         found.extend(level)

@@ -370,12 +370,6 @@ def test_re_delivering_every_batch_changes_no_checksum(view_store: ViewStore) ->
     assert checksums(view_store) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: facts sort by (occurred, recorded, event_id), so a closure recorded at "
-    "the same instant as the request it closes can precede it (about half the time, by event "
-    "id): the episode then enters on the closure's channel and has no FCR verdict",
-)
 def test_a_closure_at_the_instant_of_its_request_does_not_precede_it(
     view_store: ViewStore,
 ) -> None:

@@ -1,0 +1,204 @@
+"""Projection benchmark: the whole log into every view, beside reading and decoding it alone.
+
+Prints one JSON document. Each measurement runs in a fresh subprocess (chdb opens one data
+directory per process, and a fresh process gives an honest peak RSS), against the same
+embedded log of generated touchpoints:
+
+* ``baseline.read``: reading every record from the SQLite log;
+* ``baseline.read_decode``: reading and decoding every record with fastavro (the usual way
+  a Python consumer gets at the data), the reference the targets are read against;
+* ``projection``: ``Projector.run_once`` from position 0 into the journey, scene, compliance
+  and customer views (channel analytics is computed at read time: its query is timed apart).
+
+Targets (issue 3, 2-core machine): >= 50,000 events/s and <= 1.5 GB peak RSS for the full
+projection of 1M events.
+
+Usage: ``python bench/projections.py [--events 1000000] [--workdir DIR]``; with ``--workdir``
+the generated log is kept and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from io import BytesIO
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+# This script is named like the package it measures: keep its own directory off the import
+# path, or ``import projections`` would import this file.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+
+TARGET_EVENTS_PER_S = 50_000
+TARGET_PEAK_RSS_MB = 1536
+PARTITIONS = 6
+BATCH = 20_000
+
+
+def _settings(home: Path) -> Any:
+    from services.settings import Settings
+
+    return Settings(
+        home=home,
+        partitions=PARTITIONS,
+        pepper="bench-pepper-0123456789",
+        projection_batch_size=BATCH,
+    )
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def prepare(home: Path, events: int) -> dict[str, Any]:
+    """Generate ``events`` touchpoints and ingest them into the embedded log (once)."""
+    from services.generate import dumps_record, generate
+    from services.ingest.runner import ingest_file
+    from services.platform import Platform
+
+    marker = home / "prepared.json"
+    if marker.exists():
+        return dict(json.loads(marker.read_text()))
+    home.mkdir(parents=True, exist_ok=True)
+    data = home / "touchpoints.ndjson"
+    customers = max(50, events // 200)
+    with data.open("w", encoding="utf-8") as out:
+        for record in islice(generate(customers=customers, days=400, seed=3), events):
+            out.write(dumps_record(record) + "\n")
+    started = time.perf_counter()
+    with Platform(_settings(home)) as platform_:
+        summary = ingest_file(platform_, data, "ndjson", None).to_json()
+    facts = {
+        "events": summary["touchpoints"]["appended"],
+        "customers": customers,
+        "ingest_seconds": round(time.perf_counter() - started, 1),
+    }
+    data.unlink()
+    marker.write_text(json.dumps(facts))
+    return facts
+
+
+def read(home: Path, decode: bool) -> dict[str, Any]:
+    """Read (and optionally decode with fastavro) every record of the log."""
+    from fastavro import schemaless_reader
+
+    from events.log.sqlite import SqliteEventLog
+    from schemas.registry import FileSchemaRegistry
+    from schemas.serde import TOUCHPOINT_SUBJECT
+
+    registry = FileSchemaRegistry.load()
+    _, schema = registry.latest(TOUCHPOINT_SUBJECT)
+    count = 0
+    started = time.perf_counter()
+    with SqliteEventLog(home / "log.sqlite", partitions=PARTITIONS) as log:
+        for partition in range(log.partitions):
+            position = 0
+            while records := log.read(partition, position, BATCH):
+                if decode:
+                    for record in records:
+                        schemaless_reader(BytesIO(record.value[5:]), schema, None)
+                count += len(records)
+                position = records[-1].position + 1
+    return _rate(count, time.perf_counter() - started)
+
+
+def project(home: Path) -> dict[str, Any]:
+    """Project the whole log from position 0 into every view; then time the read-time views."""
+    from services.platform import Platform
+
+    with Platform(_settings(home)) as platform_:
+        projector = platform_.projector
+        projector.positions.reset(projector.name)
+        for view in (projector.journey, *projector.folds.views):
+            view.reset()
+        started = time.perf_counter()
+        stats = projector.run_once()
+        elapsed = time.perf_counter() - started
+        result = _rate(stats.events, elapsed)
+        query = time.perf_counter()
+        channels = platform_.channel_view.totals()
+        result["channel_query_seconds"] = round(time.perf_counter() - query, 3)
+        result["channels"] = len(channels)
+        result["episodes"] = platform_.scene_view.totals()["episodes"]
+        result["violations"] = sum(
+            sum(per_channel.values()) for per_channel in platform_.compliance_view.counts().values()
+        )
+        result["rows_written"] = stats.folds.upserted
+        result["undecodable"] = stats.undecodable_count
+    return result
+
+
+def _rate(count: int, seconds: float) -> dict[str, Any]:
+    return {
+        "events": count,
+        "seconds": round(seconds, 2),
+        "events_per_s": round(count / seconds) if seconds else None,
+        "peak_rss_mb": round(_peak_rss_mb()),
+    }
+
+
+def _stage(home: Path, stage: str) -> dict[str, Any]:
+    """Run ``stage`` in a fresh interpreter and return what it printed."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--stage", stage, "--workdir", str(home)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--stage", choices=["read", "read_decode", "project"], default=None)
+    args = parser.parse_args()
+    if args.stage is not None:
+        home = args.workdir
+        runs = {
+            "read": lambda: read(home, decode=False),
+            "read_decode": lambda: read(home, decode=True),
+            "project": lambda: project(home),
+        }
+        print(json.dumps(runs[args.stage]()))
+        return
+    home = args.workdir or Path(tempfile.mkdtemp(prefix="bench-projections-"))
+    prepared = prepare(home, args.events)
+    baseline = {"read": _stage(home, "read"), "read_decode": _stage(home, "read_decode")}
+    projection = _stage(home, "project")
+    decoded = baseline["read_decode"]["events_per_s"]
+    print(
+        json.dumps(
+            {
+                "machine": {"python": platform.python_version(), "cores": os.cpu_count()},
+                "log": prepared,
+                "baseline": baseline,
+                "projection": projection,
+                "ratios": {
+                    "projection_vs_read_decode": round(projection["events_per_s"] / decoded, 2)
+                },
+                "targets": {
+                    "events_per_s": TARGET_EVENTS_PER_S,
+                    "events_per_s_met": projection["events_per_s"] >= TARGET_EVENTS_PER_S,
+                    "peak_rss_mb": TARGET_PEAK_RSS_MB,
+                    "peak_rss_met": projection["peak_rss_mb"] <= TARGET_PEAK_RSS_MB,
+                },
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
