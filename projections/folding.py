@@ -89,22 +89,38 @@ class FoldRunner:
         self._cache: OrderedDict[str, _Customer] = OrderedDict()
         self._cached_facts = 0
         self._version: int | None = None
+        #: Whether the views held no fold rows when this runner started writing.
+        self._started_empty = False
+        self._evicted: set[str] = set()
 
     def clear(self) -> None:
         """Forget every cached history (after a reset of the views)."""
         self._cache.clear()
         self._cached_facts = 0
         self._version = None
+        self._evicted.clear()
 
-    def apply(self, facts: Sequence[Fact]) -> FoldStats:
-        """Fold ``facts`` (one batch, any order) into every view."""
+    def apply(self, facts: Sequence[Fact], complete_history: bool = False) -> FoldStats:
+        """Fold ``facts`` (one batch, any order) into every view.
+
+        ``complete_history`` says every earlier fact of these customers went through this
+        runner (the projector read their partition from position 0 in this process). Then a
+        customer the cache has never held is new: no history to load, and (when the views
+        started empty) no stored rows to look up. That saves two queries per batch in a rebuild.
+        """
         stats = FoldStats()
         if not facts or not self.views:
             return stats
         version = self._next_version()
         touched = _by_customer(facts)
-        cold = self._load_cold([c for c in touched if c not in self._cache], touched)
+        unknown = [c for c in touched if c not in self._cache]
+        first_seen: list[str] = []
+        if complete_history and self._started_empty:
+            first_seen = [c for c in unknown if c not in self._evicted]
+            unknown = [c for c in unknown if c in self._evicted]
+        cold = self._load_cold(unknown, touched)
         stats.cold = len(cold)
+        cold.update(self._start_new(first_seen, touched))
         upserts: dict[str, list[Any]] = {view.name: [] for view in self.views}
         retracts: dict[str, list[tuple[str, Hashable]]] = {view.name: [] for view in self.views}
         for customer_id, new in touched.items():
@@ -125,8 +141,20 @@ class FoldRunner:
     def _next_version(self) -> int:
         if self._version is None:
             self._version = max((view.max_version() for view in self.views), default=0)
+            self._started_empty = self._version == 0
         self._version += 1
         return self._version
+
+    def _start_new(
+        self, customers: list[str], touched: dict[str, list[Fact]]
+    ) -> dict[str, _Customer]:
+        started = {}
+        for customer_id in customers:
+            facts = in_event_time_order(touched[customer_id])
+            rows: dict[str, dict[Hashable, Any] | _Cold] = {view.name: {} for view in self.views}
+            started[customer_id] = self._cache[customer_id] = _Customer(facts, rows)
+            self._cached_facts += len(facts)
+        return started
 
     def _load_cold(
         self, customers: list[str], touched: dict[str, list[Fact]]
@@ -185,8 +213,9 @@ class FoldRunner:
 
     def _evict(self) -> None:
         while self._cached_facts > self._max_facts and len(self._cache) > 1:
-            _, state = self._cache.popitem(last=False)
+            customer_id, state = self._cache.popitem(last=False)
             self._cached_facts -= len(state.facts)
+            self._evicted.add(customer_id)
 
 
 class _Cold:

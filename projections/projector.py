@@ -104,6 +104,9 @@ class Projector:
         self.journey = journey or JourneyView(store)
         self.folds = FoldRunner(self.journey, folds, max_facts=max_facts)
         self.positions = ClickHousePositionStore(store)
+        #: Partitions this process read from position 0: every fact of their customers went
+        #: through this projector's folds (see :meth:`FoldRunner.apply`).
+        self._complete: set[int] = set()
         store.ensure()
         self.positions.ensure()
         self.journey.ensure()
@@ -122,6 +125,8 @@ class Projector:
     def _catch_up(
         self, partition: int, position: int, tally: _Tally, max_batches: int | None
     ) -> int:
+        if position == 0:
+            self._complete.add(partition)
         while max_batches is None or tally.batches < max_batches:
             records = self.log.read(partition, position, self.batch_size)
             if not records:
@@ -136,7 +141,7 @@ class Projector:
         bad = self.journey.write(records)
         tally.undecodable.extend(bad)
         facts = self.journey.facts_at(partition, records[0].position, records[-1].position)
-        tally.folds.add(self.folds.apply(facts))
+        tally.folds.add(self.folds.apply(facts, complete_history=partition in self._complete))
         tally.events += len(records) - len(bad)
 
     def follow(
@@ -172,4 +177,5 @@ class Projector:
         for view in self.folds.views:
             view.reset()
         self.folds.clear()
+        self._complete.clear()
         return self.run_once()

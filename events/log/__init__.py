@@ -23,6 +23,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kafka.partitioner.default import murmur2
 
@@ -57,8 +58,10 @@ class Appended:
     duplicate: bool
 
 
-@dataclass(frozen=True, slots=True)
-class LogRecord:
+class LogRecord(NamedTuple):
+    """One record read from the log, where it was read. A named tuple: consumers read records
+    by the hundred thousand, and building a tuple costs a third of a frozen dataclass."""
+
     partition: int
     position: int
     key: str

@@ -191,7 +191,7 @@ class SqliteEventLog(EventLog):
             "WHERE partition = ? AND position >= ? ORDER BY position LIMIT ?",
             (partition, position, limit),
         ).fetchall()
-        return [LogRecord(*row) for row in rows]
+        return list(map(LogRecord._make, rows))
 
     def count(self) -> int:
         (n,) = self._db.execute("SELECT COUNT(*) FROM log").fetchone()

@@ -237,3 +237,15 @@ def test_follow_keeps_up_until_stopped(log: EventLog, view_store: ViewStore) -> 
 
     assert not thread.is_alive()
     assert result[0].events == len(touchpoints) == JourneyView(view_store).count()
+
+
+def test_a_tiny_history_cache_evicts_and_reloads_to_the_same_views(
+    log: EventLog, view_store: ViewStore
+) -> None:
+    append(log, journeys())
+    expected = reference_checksums(log, view_store)
+
+    stats = projector(log, view_store, batch_size=6, max_facts=5).run_once()
+
+    assert stats.folds.cold > 0, "evicted customers were loaded again from the journey view"
+    assert checksums(view_store) == expected
