@@ -1,7 +1,9 @@
 """Channel analytics per channel and local day: volume, handling, resolution, satisfaction, cost.
 
 A read-time view: one SQL statement over the journey and scene views, run by ClickHouse (tens
-of milliseconds over a million touchpoints). Aggregating at read time keeps the figures exactly
+of milliseconds over a million touchpoints). Sums run over Decimal, never Float64: a float sum
+depends on the order ClickHouse happens to read parts in, and the same log must always give the
+same table (and the same checksum). Aggregating at read time keeps the figures exactly
 consistent with the rows they summarise: a stored per-day aggregate would have to be corrected
 whenever a late arrival or a re-delivered batch changed an episode, which ReplacingMergeTree
 rows keyed by episode already handle.
@@ -48,10 +50,12 @@ FROM (
            countIf(direction = 'inbound') AS inbound,
            countIf(direction = 'outbound') AS outbound,
            countIf(kind IN {handled:Array(String)}) AS handled,
-           avgIf(wait_seconds, wait_seconds IS NOT NULL) AS avg_wait_seconds,
-           avgIf(handle_seconds, handle_seconds IS NOT NULL) AS avg_handle_seconds,
+           toFloat64(avgIf(toDecimal128(wait_seconds, 6), wait_seconds IS NOT NULL))
+               AS avg_wait_seconds,
+           toFloat64(avgIf(toDecimal128(handle_seconds, 6), handle_seconds IS NOT NULL))
+               AS avg_handle_seconds,
            avgIf(score, score IS NOT NULL) AS satisfaction,
-           sum(unit_costs[concat(channel, '/', kind)]) AS cost
+           toFloat64(sum(toDecimal128(unit_costs[concat(channel, '/', kind)], 6))) AS cost
     FROM __JOURNEY__ FINAL
     GROUP BY channel, day
 ) AS touchpoints
@@ -62,7 +66,7 @@ LEFT JOIN (
            countIf(resolved_at IS NOT NULL) AS resolved_episodes,
            countIf(first_contact_resolution) AS fcr_episodes,
            countIf(first_contact_resolution IS NOT NULL) AS fcr_eligible,
-           sumIf(cost, resolved_at IS NOT NULL) AS resolved_cost
+           toFloat64(sumIf(toDecimal128(cost, 6), resolved_at IS NOT NULL)) AS resolved_cost
     FROM __SCENES__ FINAL
     GROUP BY channel, day
 ) AS episodes USING (channel, day)
@@ -88,19 +92,6 @@ _NAMES = (
     "fcr_rate",
     "cost_per_resolved_episode",
 )
-_FLOATS = frozenset(
-    {
-        "avg_wait_seconds",
-        "avg_handle_seconds",
-        "satisfaction",
-        "cost",
-        "fcr_rate",
-        "cost_per_resolved_episode",
-    }
-)
-#: Floating-point sums depend on the order ClickHouse reads parts in: checksums compare them
-#: rounded to 6 decimals, far below any figure's meaning.
-_ROUNDED = ", ".join(f"round({name}, 6)" if name in _FLOATS else name for name in _NAMES)
 _NAN_TO_NONE = ("avg_wait_seconds", "avg_handle_seconds", "satisfaction")
 
 
@@ -148,7 +139,7 @@ class ChannelView:
         an aggregate over a subquery does not keep the subquery's order)."""
         return int(
             self.store.scalar(
-                f"SELECT cityHash64(count(), groupBitXor(cityHash64(tuple({_ROUNDED})))) "
+                f"SELECT cityHash64(count(), groupBitXor(cityHash64(tuple(*)))) "
                 f"FROM ({self._sql})",
                 {
                     **self._cost_parameters(),

@@ -7,7 +7,7 @@ times, and then allowed to finish. Every view's checksum (computed in ClickHouse
 deduplicated rows) and the committed positions must then equal the reference.
 
 Kills land anywhere: while chdb starts, in the middle of a journey insert, between the fold
-writes and the position commit. Small batches (2,000 records) make the last two likely.
+writes and the position commit. Small batches (1,000 records) make the last two likely.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _env(home: Path) -> dict[str, str]:
         **os.environ,
         "SERVICETRACE_HOME": str(home),
         "SERVICETRACE_PEPPER": "sigkill-pepper-0123456789",
-        "SERVICETRACE_PROJECTION_BATCH_SIZE": "2000",
+        "SERVICETRACE_PROJECTION_BATCH_SIZE": "1000",
     }
 
 
@@ -97,7 +97,7 @@ def test_views_after_random_sigkills_equal_an_uninterrupted_run(tmp_path: Path) 
     rng = random.Random(SEED)
     kills, progress = 0, []
     while kills < KILLS:
-        if _kill_at_random(killed_home, rng.uniform(0.8, 2.6)) is not None:
+        if _kill_at_random(killed_home, rng.uniform(0.3, 1.6)) is not None:
             break  # finished before the kill: the remaining kills would hit nothing
         kills += 1
         progress.append(_run(killed_home, "checksums", "--json")["touchpoints"])
