@@ -196,6 +196,8 @@ class _Open:
     #: The scene summarised last, and the (size, repeat) it was summarised for.
     scene: Scene | None = None
     scene_key: tuple[int, bool] | None = None
+    #: The episode id, once known (its first fact never changes while the chain only grows).
+    id: str | None = None
 
     def add(self, fact: Fact) -> None:
         self.facts.append(fact)
@@ -344,7 +346,10 @@ class SceneFold:
         repeat = self._repeat_after(episode)
         key = (len(episode.facts), repeat)
         if episode.scene is None or episode.scene_key != key:
-            episode.scene = _summarise(episode.facts, repeat, self._prices)
+            if episode.id is None:
+                first = episode.facts[0]
+                episode.id = episode_id(first.customer_id, first.event_id)
+            episode.scene = _summarise(episode.id, episode.facts, repeat, self._prices)
             episode.scene_key = key
         return episode.scene
 
@@ -370,7 +375,9 @@ def price_table(costs: UnitCosts) -> dict[tuple[str, str], float]:
     }
 
 
-def _summarise(members: list[Fact], repeat: bool, prices: dict[tuple[str, str], float]) -> Scene:
+def _summarise(
+    identity: str, members: list[Fact], repeat: bool, prices: dict[tuple[str, str], float]
+) -> Scene:
     """The scene of one episode (this runs for every change, so each pass is a tight loop)."""
     first = members[0]
     progress = _progress(members)
@@ -381,7 +388,7 @@ def _summarise(members: list[Fact], repeat: bool, prices: dict[tuple[str, str], 
         fcr = progress.inbound_before == 1 and progress.reopened == 0 and not repeat
     scores = totals.scores
     return Scene(
-        episode_id=episode_id(first.customer_id, first.event_id),
+        episode_id=identity,
         customer_id=first.customer_id,
         service_type=first.service_type,
         case_id=totals.case_id,
@@ -538,7 +545,8 @@ def _descendants(
             for child in children.get(parent.event_id, ())
             if child.event_id not in seen and child.kind != superseded_by
         ]
-        level.sort(key=order_key)
+        if len(level) > 1:
+            level.sort(key=order_key)
         for child in level:
             seen.add(child.event_id)
         found.extend(level)

@@ -139,8 +139,7 @@ class ChannelView:
         an aggregate over a subquery does not keep the subquery's order)."""
         return int(
             self.store.scalar(
-                f"SELECT cityHash64(count(), groupBitXor(cityHash64(tuple(*)))) "
-                f"FROM ({self._sql})",
+                f"SELECT cityHash64(count(), groupBitXor(cityHash64(tuple(*)))) FROM ({self._sql})",
                 {
                     **self._cost_parameters(),
                     "handled": list(HANDLED_KINDS),
