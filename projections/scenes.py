@@ -238,7 +238,8 @@ class _Chainer:
         self.by_event: dict[str, _Open] = {}
         self.latest: dict[str, _Open] = {}
 
-    def feed(self, fact: Fact) -> None:
+    def feed(self, fact: Fact) -> _Open:
+        """Chain ``fact`` (the next in event-time order); the episode it joined."""
         episode = self._linked(fact) or self._recent(fact) or self._start()
         episode.add(fact)
         self.by_event[fact.event_id] = episode
@@ -249,6 +250,7 @@ class _Chainer:
         # The gap rule looks for the episode *about* this service type: a fact of another type
         # that joined by a link does not make the episode the latest one of that other type.
         self.latest[episode.facts[0].service_type] = episode
+        return episode
 
     def _linked(self, fact: Fact) -> _Open | None:
         if fact.case_id is not None:
@@ -334,13 +336,24 @@ class SceneFold:
             self._restart()
             fed = 0
         feed, requests = self._chainer.feed, self._requests
+        touched: set[int] = set()
+        requested: set[str] = set()
         for fact in facts[fed:]:
-            feed(fact)
+            touched.add(id(feed(fact)))
             if fact.kind in _REQUESTS and fact.direction == "inbound":
                 requests[fact.service_type].append(fact.occurred)
+                requested.add(fact.service_type)
         self._fed = len(facts)
         self._last = facts[-1] if facts else None
-        return [self._scene(episode) for episode in self._chainer.episodes]
+        # A scene changes only with its facts, or with the requests that decide its FCR.
+        return [
+            self._scene(episode)
+            if episode.scene is None
+            or id(episode) in touched
+            or (episode.first_resolved is not None and episode.facts[0].service_type in requested)
+            else episode.scene
+            for episode in self._chainer.episodes
+        ]
 
     def _scene(self, episode: _Open) -> Scene:
         repeat = self._repeat_after(episode)
@@ -555,7 +568,10 @@ def _descendants(
 
 
 def _answer(request: Fact, members: list[Fact], children: dict[str, list[Fact]]) -> Pairing:
-    answer = next((f for f in _descendants(request, children) if f.kind in _ANSWERS), None)
+    direct = [f for f in children.get(request.event_id, ()) if f.kind in _ANSWERS]
+    answer = min(direct, key=order_key) if direct else None  # the usual case: one hop
+    if answer is None:
+        answer = next((f for f in _descendants(request, children) if f.kind in _ANSWERS), None)
     if answer is None and request.contact_id is not None:
         answer = next(
             (
