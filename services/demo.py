@@ -2,7 +2,8 @@
 
 Generate a utility service line's touchpoints → ingest them into the embedded log (validated,
 sealed, Avro, idempotent) → project them into the ClickHouse journey view → show what came in
-by channel and kind, and the journey of the customer with the richest story. Running it again
+by channel and kind, the journey and service scenes of the customer with the richest story,
+the channel table and the contact-policy violations. Running it again
 shows idempotency: every record is recognised as a duplicate and nothing is added.
 """
 
@@ -16,13 +17,18 @@ from services.ingest.runner import ingest_file
 from services.journeys import journey_json
 from services.platform import Platform
 from services.render import print_ingest_summary, print_journey, print_summary
-from services.views import projection_json, summary_json
+from services.render_views import print_channels, print_compliance, print_scenes
+from services.views import compliance_json, projection_json, scene_json, summary_json
 
 __all__ = ["run_demo"]
 
 _NEXT_STEPS = (
     """\
-[bold]servicetrace journey {customer}[/]           the same timeline (add --json for programs)
+[bold]servicetrace journey {customer}[/]         the same timeline (add --json for programs)
+[bold]servicetrace scenes {customer}[/]          its service scenes ([bold]scene ID[/] for one)
+[bold]servicetrace customer {customer}[/]        the unified customer view (masked)
+[bold]servicetrace channels --daily[/]             channel analytics per day
+[bold]servicetrace compliance[/]                   every do-not-disturb violation
 [bold]servicetrace summary[/]                      touchpoints by channel and kind
 [bold]servicetrace ingest ../shared/data/real/nyc311/nyc311_2023-02-28_sample.csv"""
     """ --mapping nyc311[/]
@@ -47,7 +53,7 @@ def run_demo(platform: Platform, console: Console, customers: int, days: int, se
     console.rule("[bold]2 · ingest into the embedded log")
     print_ingest_summary(console, ingest_file(platform, path, "ndjson", None).to_json())
 
-    console.rule("[bold]3 · project into the journey view (ClickHouse)")
+    console.rule("[bold]3 · project into the views (ClickHouse)")
     stats = projection_json(platform.projector.run_once())
     console.print(f"projected {stats['events']:,} new touchpoints; positions {stats['positions']}")
     print_summary(console, summary_json(platform.journey_view))
@@ -56,6 +62,24 @@ def run_demo(platform: Platform, console: Console, customers: int, days: int, se
     customer = platform.journey_view.story_customer()
     entries = platform.journey_view.timeline(customer)
     print_journey(console, journey_json(customer, entries, platform.vault))
+
+    console.rule("[bold]5 · the same customer's service scenes")
+    print_scenes(
+        console, customer, [scene_json(row) for row in platform.scene_view.for_customer(customer)]
+    )
+
+    console.rule("[bold]6 · channels, first-contact resolution and cost")
+    print_channels(console, platform.channel_view.totals(), daily=False)
+    totals = platform.scene_view.totals()
+    console.print(
+        f"{totals['episodes']:,} episodes, {totals['resolved']:,} resolved, first-contact "
+        f"resolution {totals['fcr_rate'] or 0:.0%}, {totals['unmatched_promises']:,} promises "
+        "never kept"
+    )
+
+    console.rule("[bold]7 · contact-policy compliance")
+    view = platform.compliance_view
+    print_compliance(console, compliance_json(view, view.list(limit=5)))
 
     console.print(Panel(_NEXT_STEPS.format(customer=customer, home=home), title="try next"))
     return customer

@@ -173,3 +173,43 @@ def test_project_follow_keeps_up_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert follower.returncode == 0, err
     assert ingested > 0
     assert json.loads(out)["events"] == ingested, "touchpoints ingested meanwhile are projected"
+
+
+def test_scenes_customer_channels_compliance_and_checksums(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    data = tmp_path / "demo.ndjson"
+    run(home, "generate", "--customers", "20", "--days", "30", "--seed", "4", "--out", str(data))
+    run(home, "ingest", str(data), "--json")
+    records = [json.loads(line) for line in data.read_text().splitlines()]
+    customer = records[0]["customer"]["id"]
+
+    scenes = as_json(run(home, "scenes", customer, "--json"))["scenes"]
+    assert scenes and all(s["customer_id"] == customer for s in scenes)
+    assert [s["started_at"] for s in scenes] == sorted(s["started_at"] for s in scenes)
+    one = as_json(run(home, "scene", scenes[0]["episode_id"], "--json"))
+    assert one["episode_id"] == scenes[0]["episode_id"]
+    assert [tp["event_id"] for tp in one["touchpoints_detail"]] == one["event_ids"]
+    assert f"scene {scenes[0]['episode_id']}" in run(home, "scene", scenes[0]["episode_id"]).stdout
+
+    profile = as_json(run(home, "customer", customer, "--json"))
+    mine = [r for r in records if r["customer"]["id"] == customer]
+    assert profile["touchpoints"] == len(mine)
+    raw = {v for r in mine for k, v in r["customer"].items() if k in ("name", "phone", "email")}
+    assert raw and not any(value in json.dumps(profile) for value in raw), "personal data masked"
+
+    channels = as_json(run(home, "channels", "--json"))["channels"]
+    assert sum(c["volume"] for c in channels) == len(records)
+    daily = as_json(run(home, "channels", "--daily", "--from", "2026-01-10", "--json"))
+    assert daily["channels"] and min(c["day"] for c in daily["channels"]) >= "2026-01-10"
+
+    compliance = as_json(run(home, "compliance", "--json", "--limit", "3"))
+    assert len(compliance["violations"]) <= 3
+    assert all(v["rule"] in ("dnd_window", "silence_real_time") for v in compliance["violations"])
+
+    before = as_json(run(home, "checksums", "--json"))
+    as_json(run(home, "project", "--json"))
+    assert as_json(run(home, "checksums", "--json")) == before, "projecting again changes nothing"
+    assert before["touchpoints"] == len(records)
+
+    missing = run(home, "scenes", "nobody", check=False)
+    assert missing.returncode == 1 and "no episodes" in missing.stderr
