@@ -122,10 +122,17 @@ def generate(customers: int, days: int, seed: int, out: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--follow", is_flag=True, help="Keep projecting new touchpoints until stopped.")
 @click.option("--poll", type=float, default=0.5, show_default=True, help="Idle poll (seconds).")
-def project(as_json: bool, follow: bool, poll: float) -> None:
+@click.option(
+    "--rebuild", is_flag=True, help="Empty the views and project the whole log from position 0."
+)
+def project(as_json: bool, follow: bool, poll: float, rebuild: bool) -> None:
     """Bring the views up to the end of the log (resumes from the tracked positions)."""
     with _platform() as platform:
-        stats = _follow(platform, poll) if follow else platform.projector.run_once()
+        stats = platform.projector.rebuild() if rebuild else ProjectionStats()
+        if follow:
+            stats = stats + _follow(platform, poll)
+        elif not rebuild:
+            stats = platform.projector.run_once()
     payload = projection_json(stats)
     if as_json:
         _emit_json(payload)

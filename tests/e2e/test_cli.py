@@ -207,8 +207,11 @@ def test_scenes_customer_channels_compliance_and_checksums(tmp_path: Path) -> No
     assert all(v["rule"] in ("dnd_window", "silence_real_time") for v in compliance["violations"])
 
     before = as_json(run(home, "checksums", "--json"))
-    as_json(run(home, "project", "--json"))
+    assert as_json(run(home, "project", "--json"))["events"] == 0
     assert as_json(run(home, "checksums", "--json")) == before, "projecting again changes nothing"
+    rebuilt = as_json(run(home, "project", "--rebuild", "--json"))
+    assert rebuilt["events"] == len(records)
+    assert as_json(run(home, "checksums", "--json")) == before, "a rebuild gives the same views"
     assert before["touchpoints"] == len(records)
 
     missing = run(home, "scenes", "nobody", check=False)
