@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from events.log import EventLog, LogRecord
+from events.resources import quiet_gc
 from projections.clickhouse import ViewStore
 from projections.folding import FoldRunner, FoldStats, FoldView
 from projections.positions import ClickHousePositionStore
@@ -117,9 +118,10 @@ class Projector:
         """Catch every partition up to the log's current end (or stop after ``max_batches``)."""
         tally = _Tally()
         committed = self.positions.get(self.name)
-        for partition in range(self.log.partitions):
-            position = committed.get(partition, 0)
-            tally.positions[partition] = self._catch_up(partition, position, tally, max_batches)
+        with quiet_gc():
+            for partition in range(self.log.partitions):
+                position = committed.get(partition, 0)
+                tally.positions[partition] = self._catch_up(partition, position, tally, max_batches)
         return tally.freeze()
 
     def _catch_up(
