@@ -41,7 +41,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 TARGET_EVENTS_PER_S = 50_000
 TARGET_PEAK_RSS_MB = 1536
 PARTITIONS = 6
-BATCH = 20_000
+BATCH = 50_000
 
 
 def _settings(home: Path) -> Any:

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     pepper: SecretStr | None = Field(None, description="secret for identifier hashes")
     batch_size: int = Field(2000, ge=1, le=100_000)
     projection_batch_size: int = Field(
-        20_000, ge=1, le=1_000_000, description="log records per projector batch"
+        50_000, ge=1, le=1_000_000, description="log records per projector batch"
     )
     projections: Path | None = Field(
         None, description="projection config (TOML); default: projections.toml in the home"

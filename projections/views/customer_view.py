@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from projections.clickhouse import ViewStore
-from projections.customer import CustomerProfile, profile_of
+from projections.customer import CustomerProfile, ProfileFold
 from projections.facts import Fact
 from projections.views.fold_table import Column, FoldTable, FoldTableView, micros
 
@@ -55,7 +55,10 @@ class CustomerView(FoldTableView):
     def fold(
         self, facts: Sequence[Fact], scratch: dict[str, Any]
     ) -> dict[Hashable, CustomerProfile]:
-        profile = profile_of(facts)
+        fold = scratch.get("profile")
+        if fold is None:
+            fold = scratch["profile"] = ProfileFold()
+        profile = fold.profile(facts)
         return {profile.customer_id: profile}
 
     def upsert(self, profiles: Sequence[CustomerProfile], version: int) -> None:

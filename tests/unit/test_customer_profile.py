@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from events.taxonomy import CUSTOMER_INITIATED_KINDS
-from projections.customer import profile_of
+from projections.customer import ProfileFold, profile_of
 from projections.facts import MINUTE_US, Fact, in_event_time_order
 
 #: Monday 2026-01-05 00:00 UTC, in microseconds.
@@ -168,3 +168,33 @@ def test_complaints_counted_with_the_latest() -> None:
 def test_profile_ignores_delivery_order() -> None:
     facts = [fact(f"e{i}", i, "inquiry", ("web", "phone")[i % 2]) for i in range(6)]
     assert profile_of(in_event_time_order(reversed(facts))) == profile_of(facts)
+
+
+def test_the_incremental_fold_equals_the_definition_as_a_history_grows() -> None:
+    kinds = [
+        ("inquiry", "phone"),
+        ("self_service", "web"),
+        ("complaint", "app"),
+        ("feedback", "sms"),
+        ("contact_handled", "phone"),
+        ("case_opened", "email"),
+    ]
+    history: list[Fact] = []
+    fold = ProfileFold()
+    for i in range(40):
+        kind, channel = kinds[(i * 7) % len(kinds)]
+        direction = "internal" if kind == "case_opened" else None
+        score = (i % 5) + 1 if kind == "feedback" else None
+        late = i % 9 == 8  # every ninth arrives late, into the middle of the history
+        minutes = i * 10 - (55 if late else 0)
+        new = fact(
+            f"e{i:02d}",
+            minutes,
+            kind,
+            channel,
+            direction=direction,
+            score=score,
+            service_type=("billing", "outage")[i % 2],
+        )
+        history = in_event_time_order([*history, new])
+        assert fold.profile(history) == profile_of(history)
