@@ -261,7 +261,10 @@ class JourneyView:
         result = self.store.client.query(
             f"SELECT {_FACT_SELECT} FROM {self.table} WHERE {where}", parameters=parameters
         )
-        return list(map(Fact._make, zip(*result.result_columns, strict=True)))
+        columns = result.result_columns
+        if not columns:
+            return []
+        return list(map(Fact._make, zip(*_shared(columns), strict=True)))
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -336,6 +339,38 @@ class JourneyView:
         if not rows:
             raise LookupError("the journey view is empty")
         return str(rows[0][0])
+
+
+#: Fact fields whose values repeat across a batch (a customer's id, an agent, a case, a
+#: contact, offsets and durations): one object per value instead of one per row. Histories
+#: of a million facts stay in memory, and this halves what they cost.
+_REPEATING = tuple(
+    Fact._fields.index(name)
+    for name in (
+        "customer_id",
+        "offset_minutes",
+        "actor_id",
+        "case_id",
+        "contact_id",
+        "wait_seconds",
+        "handle_seconds",
+        "customer_tz",
+    )
+)
+_EVENT_ID = Fact._fields.index("event_id")
+_PARENT = Fact._fields.index("parent_event_id")
+
+
+def _shared(columns: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """``columns`` with equal values of repeating fields as one object, and parent ids as the
+    parent's own event-id object when the parent is in the batch."""
+    shared = list(columns)
+    for index in _REPEATING:
+        seen: dict[Any, Any] = {}
+        shared[index] = [seen.setdefault(value, value) for value in columns[index]]
+    ids = {event_id: event_id for event_id in columns[_EVENT_ID]}
+    shared[_PARENT] = [ids.get(parent, parent) for parent in columns[_PARENT]]
+    return shared
 
 
 def _undecodable(record: LogRecord, reason: str) -> Undecodable:
