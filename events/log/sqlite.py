@@ -132,25 +132,25 @@ class SqliteEventLog(EventLog):
         return results
 
     def _append_locked(self, entries: Sequence[Entry]) -> list[Appended]:
-        digests = {e.event_id: _digest(e.event_id) for e in entries}
+        digests = {event_id: _digest(event_id) for event_id, _, _ in entries}
         known = self._known(list(digests.values()))
         next_position: dict[int, int] = {}
         rows: list[tuple[int, int, str, str, bytes, bytes]] = []
         results: list[Appended] = []
-        for entry in entries:
-            digest = digests[entry.event_id]
+        for event_id, key, value in entries:
+            digest = digests[event_id]
             hit = known.get(digest)
             if hit is not None:
-                results.append(Appended(entry.event_id, hit[0], hit[1], duplicate=True))
+                results.append(Appended(event_id, hit[0], hit[1], True))
                 continue
-            partition = self._partition(entry.key)
-            if partition not in next_position:
-                next_position[partition] = self._end(partition)
-            position = next_position[partition]
+            partition = self._partition(key)
+            position = next_position.get(partition)
+            if position is None:
+                position = self._end(partition)
             next_position[partition] = position + 1
             known[digest] = (partition, position)
-            rows.append((partition, position, entry.key, entry.event_id, digest, entry.value))
-            results.append(Appended(entry.event_id, partition, position, duplicate=False))
+            rows.append((partition, position, key, event_id, digest, value))
+            results.append(Appended(event_id, partition, position, False))
         self._db.executemany(
             "INSERT INTO log(partition, position, key, event_id, id_digest, value) "
             "VALUES (?, ?, ?, ?, ?, ?)",
