@@ -43,6 +43,13 @@ _IDENTIFIER_FIELDS = (
 _CUSTOMER_KEYS = frozenset({"id", "name", "phone", "email", "account", "social_handle", "address"})
 
 
+#: ``Touchpoint.model_validate`` without its keyword-argument plumbing, which costs as much as
+#: validating a small model (about 1 µs a record).
+_validate_touchpoint: Callable[[Any], Touchpoint] = (
+    Touchpoint.__pydantic_validator__.validate_python
+)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -103,7 +110,7 @@ class Intake:
             fields["actor"] = self._actor(fields["actor"])
         try:
             fields["personal"] = self._vault.seal_plain(customer.id, plain)
-            return Touchpoint.model_validate(fields)
+            return _validate_touchpoint(fields)
         except ValidationError as exc:
             errors = field_errors(exc)
             raise InvalidTouchpoint(errors[0].code, errors) from None
