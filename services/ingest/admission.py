@@ -89,7 +89,7 @@ def _admit_records(
         error = FieldError("record", "unexpected_error", f"{type(exc).__name__}: {exc}")
         return Admitted(reason="unexpected_error", errors=(error,))
     return Admitted(
-        tuple(Entry(str(tp.event_id), tp.customer_id, encoder.encode(tp)) for tp in touchpoints)
+        tuple([Entry(str(tp.event_id), tp.customer_id, encoder.encode(tp)) for tp in touchpoints])
     )
 
 
@@ -132,13 +132,17 @@ def _from_wire(wire: _Wire) -> Admitted:
     return Admitted((), reason, tuple(FieldError(*e) for e in errors))
 
 
-_Item = tuple[str, list[dict[str, Any]] | None, str | None, tuple[tuple[str, str, str], ...]]
+#: A submission on its way to a worker: an NDJSON line travels as its bare text (the common
+#: case, and the cheapest thing to pickle), anything else as (payload, records, reason, errors).
+_Item = str | tuple[str, list[dict[str, Any]] | None, str | None, tuple[tuple[str, str, str], ...]]
 
 
 def _item(submission: Submission) -> _Item:
     """What a worker needs of a submission (its payload or records, or why it is unreadable)."""
     error = submission.error
     if error is None:
+        if submission.records is None:
+            return submission.payload
         return submission.payload, submission.records, None, ()
     return (
         submission.payload,
@@ -149,6 +153,8 @@ def _item(submission: Submission) -> _Item:
 
 
 def _submission(item: _Item) -> Submission:
+    if isinstance(item, str):
+        return Submission("", None, item)
     payload, records, reason, errors = item
     error = None if reason is None else InvalidRecord(reason, [FieldError(*e) for e in errors])
     return Submission("", None, payload, records, error)
