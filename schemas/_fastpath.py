@@ -81,6 +81,8 @@ def _long(n: int) -> bytes:
     z = (n << 1) ^ (n >> 63)
     if z < 128:
         return _BYTE[z]
+    if z >> 64:
+        raise OverflowError(f"{n} does not fit in an Avro long")
     return _PACKERS[(z.bit_length() - 1) // 7](z)
 
 
