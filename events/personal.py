@@ -24,7 +24,7 @@ from events.errors import KeyDestroyed
 from events.keys import DataKey, KeyStore
 from events.touchpoint import SealedPersonal
 
-__all__ = ["PERSONAL_FIELDS", "PersonalVault", "mask"]
+__all__ = ["PERSONAL_FIELDS", "PersonalVault", "Plain", "mask", "plain_fields"]
 
 #: Customer fields that are personal data: never stored or logged in the clear.
 PERSONAL_FIELDS = ("name", "phone", "email", "address", "account", "social_handle", "note")
@@ -34,7 +34,17 @@ def _aad(customer_id: str) -> bytes:
     return f"servicetrace\x1f{customer_id}".encode()
 
 
-_Plain = tuple[tuple[str, Any], ...]
+#: The non-empty personal fields of one envelope, in :data:`PERSONAL_FIELDS` order.
+Plain = tuple[tuple[str, Any], ...]
+
+
+def plain_fields(fields: Mapping[str, Any]) -> Plain:
+    """What an envelope of ``fields`` holds: the personal ones that are not empty.
+
+    ``note`` comes last, so a customer's fields plus a note are ``plain_fields(customer) +
+    (("note", text),)``: intake computes the customer part once per customer.
+    """
+    return tuple([(k, fields[k]) for k in PERSONAL_FIELDS if fields.get(k) not in (None, "")])
 
 
 class PersonalVault:
@@ -45,7 +55,7 @@ class PersonalVault:
     def __init__(self, keys: KeyStore) -> None:
         self._keys = keys
         self._ciphers: dict[str, AESGCM] = {}
-        self._sealed: dict[tuple[str, _Plain], SealedPersonal] = {}
+        self._sealed: dict[tuple[str, Plain], SealedPersonal] = {}
 
     def _cipher(self, key_id: str, material: bytes) -> AESGCM:
         cipher = self._ciphers.get(key_id)
@@ -59,7 +69,10 @@ class PersonalVault:
 
     def seal(self, customer_id: str, fields: Mapping[str, Any]) -> SealedPersonal | None:
         """Encrypt the non-empty personal ``fields``; ``None`` when there is nothing personal."""
-        plain = tuple((k, fields[k]) for k in PERSONAL_FIELDS if fields.get(k) not in (None, ""))
+        return self.seal_plain(customer_id, plain_fields(fields))
+
+    def seal_plain(self, customer_id: str, plain: Plain) -> SealedPersonal | None:
+        """Encrypt fields already chosen by :func:`plain_fields` (``None`` when there are none)."""
         if not plain:
             return None
         key = self._keys.key_for(customer_id)

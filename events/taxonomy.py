@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 __all__ = [
     "CUSTOMER_INITIATED_KINDS",
@@ -148,11 +149,13 @@ REAL_TIME_CHANNELS: frozenset[Channel] = frozenset(
 _SERVICE_TYPE_SEPARATORS = re.compile(r"[^0-9a-z]+")
 
 
+@lru_cache(maxsize=4096)
 def normalise_service_type(raw: str) -> str:
     """Fold a source's label into a stable slug ("Noise - Residential" -> "noise_residential").
 
     Slugs keep the taxonomy open (any organisation's catalogue) while making "Street Light Out"
-    and "street light out" count as one service type.
+    and "street light out" count as one service type. A catalogue has a few hundred labels at
+    most, and every touchpoint is normalised: the slugs are remembered.
     """
     slug = _SERVICE_TYPE_SEPARATORS.sub("_", raw.strip().lower()).strip("_")
     return slug or "unspecified"

@@ -60,6 +60,20 @@ _NULL = b"\x00"
 _SECOND_BRANCH = b"\x02"  # union index 1, zigzag-encoded
 _END = b"\x00"  # end of array / map blocks
 _double = struct.Struct("<d").pack
+_UUID_LENGTH = b"\x48"  # the length of a UUID's 36-character text, zigzag-encoded
+
+
+def _varint_packer(size: int) -> Callable[[int], bytes]:
+    """A function writing a zigzagged value of exactly ``size`` 7-bit groups, unrolled: a loop
+    over a bytearray costs twice as much for the 8-byte timestamps every touchpoint carries."""
+    groups = [f"z >> {7 * i} & 127 | 128" for i in range(size - 1)] + [f"z >> {7 * (size - 1)}"]
+    namespace: dict[str, Any] = {}
+    exec(f"def pack(z): return bytes(({', '.join(groups)},))", namespace)
+    packer: Callable[[int], bytes] = namespace["pack"]
+    return packer
+
+
+_PACKERS = [_varint_packer(size) for size in range(1, 11)]
 
 
 def _long(n: int) -> bytes:
@@ -67,12 +81,9 @@ def _long(n: int) -> bytes:
     z = (n << 1) ^ (n >> 63)
     if z < 128:
         return _BYTE[z]
-    out = bytearray()
-    while z >= 128:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
+    if z >> 64:
+        raise OverflowError(f"{n} does not fit in an Avro long")
+    return _PACKERS[(z.bit_length() - 1) // 7](z)
 
 
 def _bytes(data: bytes) -> bytes:
@@ -84,23 +95,41 @@ def _str(text: str) -> bytes:
     return _bytes(text.encode())
 
 
+#: The union branch and length of a short optional string, as one prefix.
+_SOME_LENGTH = [_SECOND_BRANCH + _BYTE[n << 1] for n in range(64)]
+
+
 def _opt_str(text: str | None) -> bytes:
-    return _NULL if text is None else _SECOND_BRANCH + _str(text)
+    """An optional string in one call: there are five of them in every touchpoint."""
+    if text is None:
+        return _NULL
+    data = text.encode()
+    n = len(data)
+    return (_SOME_LENGTH[n] if n < 64 else _SECOND_BRANCH + _long(n)) + data
 
 
-#: Encoded forms of strings that recur from event to event (customer ids, identifier hashes,
-#: service types, systems, actors, attribute keys): a dict hit is ~8x cheaper than encoding.
-_RECURRING: dict[str, bytes] = {}
-_RECURRING_LIMIT = 200_000
+#: Encoded forms of what recurs from event to event: strings (customer ids, identifier hashes,
+#: systems, attribute keys), the run of fields a customer repeats, the run a kind of contact
+#: repeats, attribute maps, offsets. A dict hit is many times cheaper than encoding. Each cache
+#: is keyed by the exact values it encodes (strings, ``None``, timedeltas: equal keys always
+#: encode to equal bytes) and simply stops growing at its bound.
+_CACHE_LIMIT = 200_000
+_STRINGS: dict[str, bytes] = {}
+_CUSTOMERS: dict[tuple[str | None, ...], bytes] = {}
+_CONTACTS: dict[tuple[str | None, ...], bytes] = {}
+_MAPS: dict[tuple[tuple[str, str], ...], bytes] = {}
+_OFFSETS: dict[timedelta | None, bytes] = {}
+
+
+def _remember(cache: dict[Any, bytes], key: Any, encoded: bytes) -> bytes:
+    if len(cache) < _CACHE_LIMIT:
+        cache[key] = encoded
+    return encoded
 
 
 def _rstr(text: str) -> bytes:
-    encoded = _RECURRING.get(text)
-    if encoded is None:
-        encoded = _str(text)
-        if len(_RECURRING) < _RECURRING_LIMIT:
-            _RECURRING[text] = encoded
-    return encoded
+    encoded = _STRINGS.get(text)
+    return _remember(_STRINGS, text, _str(text)) if encoded is None else encoded
 
 
 def _ropt(text: str | None) -> bytes:
@@ -155,42 +184,67 @@ class DirectTouchpointEncoder:
 
     def encode(self, tp: Touchpoint, header: bytes) -> bytes:
         """``header`` + the Avro binary of ``tp``, fields in schema order."""
-        occurred, recorded = tp.occurred_at, tp.recorded_at
-        source, ids, personal, actor = tp.source, tp.identifiers, tp.personal, tp.actor
-        parts = [
-            header,
-            _str(str(tp.event_id)),
-            _long(tp.schema_version),
-            _long(micros(occurred)),
-            _long(offset_minutes(occurred)),
-            _long(micros(recorded)),
-            _long(offset_minutes(recorded)),
-            _rstr(source.system),
-            _opt_str(source.event_id),
-            _rstr(tp.customer_id),
-            _ropt(ids.phone),
-            _ropt(ids.email),
-            _ropt(ids.account),
-            _ropt(ids.social),
-            _NULL if personal is None else _personal(personal),
-            self._channel[tp.channel],
-            self._direction[tp.direction],
-            self._actor_type[actor.type],
-            _ropt(actor.id),
-            self._kind[tp.kind],
-            _rstr(tp.service_type),
-            _opt_str(tp.case_id),
-            _opt_str(tp.contact_id),
-            _opt_str(tp.parent_event_id),
-            self._outcome[tp.outcome],
-            _NULL if tp.score is None else _SECOND_BRANCH + _long(tp.score),
-            _opt_double(tp.wait_seconds),
-            _opt_double(tp.handle_seconds),
-            _opt_str(tp.text),
-        ]
-        _blocks(parts, tp.attachments, _attachment)
-        _blocks(parts, tp.attributes.items(), _attribute)
-        return b"".join(parts)
+        source, personal, score = tp.source, tp.personal, tp.score
+        return b"".join(
+            (
+                header,
+                _UUID_LENGTH + str(tp.event_id).encode(),
+                _long(tp.schema_version),
+                _moment(tp.occurred_at),
+                _moment(tp.recorded_at),
+                _rstr(source.system),
+                _opt_str(source.event_id),
+                _customer(tp.customer_id, tp.identifiers),
+                _NULL if personal is None else _personal(personal),
+                self._contact(tp),
+                _opt_str(tp.case_id),
+                _opt_str(tp.contact_id),
+                _opt_str(tp.parent_event_id),
+                self._outcome[tp.outcome],
+                _NULL if score is None else _SECOND_BRANCH + _long(score),
+                _opt_double(tp.wait_seconds),
+                _opt_double(tp.handle_seconds),
+                _opt_str(tp.text),
+                _attachments(tp.attachments) if tp.attachments else _END,
+                _attributes(tp.attributes) if tp.attributes else _END,
+            )
+        )
+
+    def _contact(self, tp: Touchpoint) -> bytes:
+        """channel, direction, actor, kind and service type: a handful of combinations."""
+        actor = tp.actor
+        key = (tp.channel, tp.direction, actor.type, actor.id, tp.kind, tp.service_type)
+        encoded = _CONTACTS.get(key)
+        if encoded is None:
+            encoded = _remember(
+                _CONTACTS,
+                key,
+                self._channel[tp.channel]
+                + self._direction[tp.direction]
+                + self._actor_type[actor.type]
+                + _ropt(actor.id)
+                + self._kind[tp.kind]
+                + _rstr(tp.service_type),
+            )
+        return encoded
+
+
+def _moment(moment: datetime) -> bytes:
+    """A timestamp and its offset, the two fields every datetime is stored as."""
+    offset = moment.utcoffset()
+    encoded = _OFFSETS.get(offset)
+    if encoded is None:
+        encoded = _remember(_OFFSETS, offset, _long(offset_minutes(moment)))
+    return _long((moment - _EPOCH) // _MICROSECOND) + encoded
+
+
+def _customer(customer_id: str, ids: Any) -> bytes:
+    """The customer id and identifier hashes: the same for every event of a customer."""
+    key = (customer_id, ids.phone, ids.email, ids.account, ids.social)
+    encoded = _CUSTOMERS.get(key)
+    if encoded is None:
+        encoded = _remember(_CUSTOMERS, key, _rstr(customer_id) + b"".join(map(_ropt, key[1:])))
+    return encoded
 
 
 def micros(moment: datetime) -> int:
@@ -214,29 +268,28 @@ def _personal(personal: Any) -> bytes:
     key = (personal.key_id, personal.nonce, personal.ciphertext)
     encoded = _PERSONAL.get(key)
     if encoded is None:
-        encoded = (
+        encoded = _remember(
+            _PERSONAL,
+            key,
             _SECOND_BRANCH
             + _rstr(personal.key_id)
             + _bytes(personal.nonce)
-            + _bytes(personal.ciphertext)
+            + _bytes(personal.ciphertext),
         )
-        if len(_PERSONAL) < _RECURRING_LIMIT:
-            _PERSONAL[key] = encoded
     return encoded
 
 
-def _attachment(parts: list[bytes], attachment: Any) -> None:
-    parts += (_str(attachment.uri), _str(attachment.media_type), _str(attachment.sha256))
+def _attachments(attachments: Any) -> bytes:
+    """An Avro array in one block (count, items), then the empty end block."""
+    items = [_str(a.uri) + _str(a.media_type) + _str(a.sha256) for a in attachments]
+    return _long(len(items)) + b"".join(items) + _END
 
 
-def _attribute(parts: list[bytes], item: tuple[str, str]) -> None:
-    parts += (_rstr(item[0]), _rstr(item[1]))
-
-
-def _blocks(parts: list[bytes], items: Any, write: Callable[[list[bytes], Any], None]) -> None:
-    """An Avro array or map: one block (count, items), then the empty end block."""
-    if items:
-        parts.append(_long(len(items)))
-        for item in items:
-            write(parts, item)
-    parts.append(_END)
+def _attributes(attributes: dict[str, str]) -> bytes:
+    """An Avro map in one block; whole maps recur (an IVR path, a menu exit)."""
+    key = tuple(attributes.items())
+    encoded = _MAPS.get(key)
+    if encoded is None:
+        pairs = b"".join(_rstr(k) + _rstr(v) for k, v in key)
+        encoded = _remember(_MAPS, key, _long(len(key)) + pairs + _END)
+    return encoded

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from kafka.partitioner.default import murmur2
@@ -39,17 +38,19 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What to append: the event's id, its key (the customer id) and its encoded bytes."""
+class Entry(NamedTuple):
+    """What to append: the event's id, its key (the customer id) and its encoded bytes.
+
+    A named tuple, like :class:`Appended`: ingest makes one of each per event, and a tuple is
+    built in a third of the time of a frozen dataclass.
+    """
 
     event_id: str
     key: str
     value: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Appended:
+class Appended(NamedTuple):
     """Where an entry stands in the log; ``duplicate`` when its id was already there."""
 
     event_id: str

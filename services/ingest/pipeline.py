@@ -24,7 +24,7 @@ from typing import Any
 
 from events.deadletter import DeadLetter, DeadLetterStore
 from events.intake import Intake
-from events.log import Entry, EventLog
+from events.log import Appended, Entry, EventLog
 from events.resources import quiet_gc
 from services.ingest.admission import AdmissionPool, Admitted, Encoder, admit
 from services.ingest.submission import Submission
@@ -159,14 +159,27 @@ class IngestPipeline:
     def _flush(self, batch: _Batch, summary: IngestSummary) -> None:
         if batch.letters:
             summary.dead_letters_new += self._deadletters.put(batch.letters)
-        if not batch.accepted:
-            return
-        results = iter(self._log.append([e for entries in batch.accepted for e in entries]))
-        for entries in batch.accepted:
-            fresh = sum(not next(results).duplicate for _ in entries)
-            summary.touchpoints_appended += fresh
-            summary.touchpoints_duplicate += len(entries) - fresh
-            if fresh:
-                summary.accepted += 1
-            else:
-                summary.duplicates += 1
+        if batch.accepted:
+            appended = self._log.append([e for entries in batch.accepted for e in entries])
+            _tally(batch.accepted, appended, summary)
+
+
+def _tally(
+    accepted: list[tuple[Entry, ...]], appended: list[Appended], summary: IngestSummary
+) -> None:
+    """Count each submission as accepted (one of its touchpoints is new) or duplicate."""
+    if not any(a.duplicate for a in appended):  # a fresh ingest: no per-entry walk needed
+        nonempty = sum(map(bool, accepted))
+        summary.touchpoints_appended += len(appended)
+        summary.accepted += nonempty
+        summary.duplicates += len(accepted) - nonempty
+        return
+    results = iter(appended)
+    for entries in accepted:
+        fresh = sum(not next(results).duplicate for _ in entries)
+        summary.touchpoints_appended += fresh
+        summary.touchpoints_duplicate += len(entries) - fresh
+        if fresh:
+            summary.accepted += 1
+        else:
+            summary.duplicates += 1

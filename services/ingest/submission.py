@@ -10,9 +10,8 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -22,10 +21,10 @@ from services.ingest.mapping import CsvMapping
 __all__ = ["Submission", "read_csv", "read_ndjson"]
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
+class Submission(NamedTuple):
     """One input record. ``records is None`` means "the payload is one NDJSON object", parsed
-    where the submission is admitted (possibly in a worker process: text pickles cheaply)."""
+    where the submission is admitted (possibly in a worker process: text pickles cheaply).
+    A named tuple: one is made per input line, in half the time of a frozen dataclass."""
 
     source: str
     line: int | None
