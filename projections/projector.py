@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from events.log import EventLog, LogRecord
@@ -66,6 +67,17 @@ class ProjectionStats:
             positions={**self.positions, **other.positions},
             folds=folds,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A batch whose journey insert is under way: where it lies in its partition."""
+
+    partition: int
+    first: int
+    last: int
+    written: Future[list[Undecodable]]
+    count: int
 
 
 @dataclass(slots=True)
@@ -115,36 +127,58 @@ class Projector:
             view.ensure()
 
     def run_once(self, max_batches: int | None = None) -> ProjectionStats:
-        """Catch every partition up to the log's current end (or stop after ``max_batches``)."""
+        """Catch every partition up to the log's current end (or stop after ``max_batches``).
+
+        One batch ahead, the journey view's insert of the next batch runs in a helper thread
+        while this thread folds the current one: ClickHouse releases the GIL while it decodes
+        and writes, so the two use both cores (the rest of the work holds the GIL and gains
+        nothing from threads, measured). The journey view may therefore hold one batch more than
+        the committed positions say, which a crash re-delivers and the journey deduplicates;
+        positions still move only after a batch's folds are written.
+        """
         tally = _Tally()
         committed = self.positions.get(self.name)
-        with quiet_gc():
-            for partition in range(self.log.partitions):
-                position = committed.get(partition, 0)
-                tally.positions[partition] = self._catch_up(partition, position, tally, max_batches)
+        tally.positions = {p: committed.get(p, 0) for p in range(self.log.partitions)}
+        with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix="journey-insert") as insert:
+            pending: _Pending | None = None
+            for partition, records in self._batches(committed, max_batches):
+                written = insert.submit(self.journey.write, records)
+                if pending is not None:
+                    self._fold(pending, tally)
+                first, last = records[0].position, records[-1].position
+                pending = _Pending(partition, first, last, written, len(records))
+            if pending is not None:
+                self._fold(pending, tally)
         return tally.freeze()
 
-    def _catch_up(
-        self, partition: int, position: int, tally: _Tally, max_batches: int | None
-    ) -> int:
-        if position == 0:
-            self._complete.add(partition)
-        while max_batches is None or tally.batches < max_batches:
-            records = self.log.read(partition, position, self.batch_size)
-            if not records:
-                break
-            self._project(partition, records, tally)
-            position = records[-1].position + 1
-            self.positions.commit(self.name, {partition: position})
-            tally.batches += 1
-        return position
+    def _batches(
+        self, committed: Mapping[int, int], max_batches: int | None
+    ) -> Iterator[tuple[int, list[LogRecord]]]:
+        """Every partition's next batches from its committed position, in order."""
+        count = 0
+        for partition in range(self.log.partitions):
+            position = committed.get(partition, 0)
+            if position == 0:
+                self._complete.add(partition)
+            while max_batches is None or count < max_batches:
+                records = self.log.read(partition, position, self.batch_size)
+                if not records:
+                    break
+                yield partition, records
+                position = records[-1].position + 1
+                count += 1
 
-    def _project(self, partition: int, records: Sequence[LogRecord], tally: _Tally) -> None:
-        bad = self.journey.write(records)
+    def _fold(self, batch: _Pending, tally: _Tally) -> None:
+        """Wait for the batch's journey rows, fold its facts, then commit its position."""
+        bad = batch.written.result()
+        facts = self.journey.facts_at(batch.partition, batch.first, batch.last)
+        complete = batch.partition in self._complete
+        tally.folds.add(self.folds.apply(facts, complete_history=complete))
+        self.positions.commit(self.name, {batch.partition: batch.last + 1})
+        tally.positions[batch.partition] = batch.last + 1
         tally.undecodable.extend(bad)
-        facts = self.journey.facts_at(partition, records[0].position, records[-1].position)
-        tally.folds.add(self.folds.apply(facts, complete_history=partition in self._complete))
-        tally.events += len(records) - len(bad)
+        tally.events += batch.count - len(bad)
+        tally.batches += 1
 
     def follow(
         self,
