@@ -18,7 +18,7 @@ written, and refolding from it reproduces them.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -101,7 +101,16 @@ class FoldRunner:
         self._evicted.clear()
 
     def apply(self, facts: Sequence[Fact], complete_history: bool = False) -> FoldStats:
-        """Fold ``facts`` (one batch, any order) into every view.
+        """Fold ``facts`` (one batch, any order) into every view, writing before returning."""
+        stats, write = self.fold(facts, complete_history)
+        write()
+        return stats
+
+    def fold(
+        self, facts: Sequence[Fact], complete_history: bool = False
+    ) -> tuple[FoldStats, Callable[[], None]]:
+        """Fold ``facts`` (one batch, any order); the changed rows are written by the returned
+        callable, which the projector runs beside its next batch's work.
 
         ``complete_history`` says every earlier fact of these customers went through this
         runner (the projector read their partition from position 0 in this process). Then a
@@ -110,7 +119,7 @@ class FoldRunner:
         """
         stats = FoldStats()
         if not facts or not self.views:
-            return stats
+            return stats, _nothing
         version = self._next_version()
         touched = _by_customer(facts)
         unknown = [c for c in touched if c not in self._cache]
@@ -128,15 +137,19 @@ class FoldRunner:
             for view in self.views:
                 self._refold(view, customer_id, state, upserts[view.name], retracts[view.name])
         for view in self.views:
-            # Retractions first: at equal versions the row inserted last wins, and a key that
-            # is both retracted and rewritten (never, by construction) must stay alive.
-            view.retract(retracts[view.name], version)
-            view.upsert(upserts[view.name], version)
             stats.upserted += len(upserts[view.name])
             stats.retracted += len(retracts[view.name])
         stats.customers = len(touched)
         self._evict()
-        return stats
+
+        def write() -> None:
+            for view in self.views:
+                # Retractions first: at equal versions the row inserted last wins, and a key
+                # both retracted and rewritten (never, by construction) must stay alive.
+                view.retract(retracts[view.name], version)
+                view.upsert(upserts[view.name], version)
+
+        return stats, write
 
     def _next_version(self) -> int:
         if self._version is None:
@@ -225,6 +238,10 @@ class _Cold:
 
     def __init__(self, keys: Iterable[Hashable]) -> None:
         self.keys = frozenset(keys)
+
+
+def _nothing() -> None:
+    """The write of an empty batch."""
 
 
 def _by_customer(facts: Iterable[Fact]) -> dict[str, list[Fact]]:
