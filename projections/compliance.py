@@ -135,11 +135,10 @@ def _check(
     fact: Fact, policy: ContactPolicy, reported_tz: str | None, last: int | None, silence: int
 ) -> list[Violation]:
     local = _local(fact, policy, reported_tz)
-    stamp = local.strftime("%Y-%m-%d %H:%M %a UTC%z")
     found = []
     why = None if fact.channel in policy.exempt_channels else _outside_window(local, policy)
     if why is not None:
-        found.append(_violation(fact, DND_WINDOW, stamp, why))
+        found.append(_violation(fact, DND_WINDOW, local, why))
     if (
         fact.channel in policy.real_time_channels
         and last is not None
@@ -147,11 +146,12 @@ def _check(
     ):
         days = (fact.occurred - last) // DAY_US
         detail = f"first contact after {days} days of silence is a real-time {fact.channel} contact"
-        found.append(_violation(fact, SILENCE_REAL_TIME, stamp, detail))
+        found.append(_violation(fact, SILENCE_REAL_TIME, local, detail))
     return found
 
 
-def _violation(fact: Fact, rule: str, stamp: str, detail: str) -> Violation:
+def _violation(fact: Fact, rule: str, local: datetime, detail: str) -> Violation:
+    stamp = local.strftime("%Y-%m-%d %H:%M %a UTC%z")  # only for violations: strftime is slow
     return Violation(
         fact.event_id, fact.customer_id, rule, fact.occurred, stamp, fact.channel, fact.kind, detail
     )

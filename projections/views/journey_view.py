@@ -342,20 +342,10 @@ class JourneyView:
 
 
 #: Fact fields whose values repeat across a batch (a customer's id, an agent, a case, a
-#: contact, offsets and durations): one object per value instead of one per row. Histories
+#: contact): one object per value instead of one per row. Histories
 #: of a million facts stay in memory, and this halves what they cost.
 _REPEATING = tuple(
-    Fact._fields.index(name)
-    for name in (
-        "customer_id",
-        "offset_minutes",
-        "actor_id",
-        "case_id",
-        "contact_id",
-        "wait_seconds",
-        "handle_seconds",
-        "customer_tz",
-    )
+    Fact._fields.index(name) for name in ("customer_id", "actor_id", "case_id", "contact_id")
 )
 _EVENT_ID = Fact._fields.index("event_id")
 _PARENT = Fact._fields.index("parent_event_id")
