@@ -34,6 +34,7 @@ test: lint
 ## bench: throughput figures (JSON) against baselines measured in the same run
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/projections.py
 
 clean:
 	rm -rf $(VENV) .servicetrace .pytest_cache .mypy_cache .ruff_cache
