@@ -1,4 +1,4 @@
-"""Valid touchpoints for tests, built directly (no intake, no mapping).
+"""Valid touchpoints and fold facts for tests, built directly (no intake, no mapping).
 
 ``make_touchpoint`` picks a direction and actor that fit the kind (customer kinds arrive
 inbound from the customer, provider kinds go outbound from an agent), so any kind from the
@@ -8,13 +8,18 @@ taxonomy yields a touchpoint the model accepts; ``overrides`` replace any field.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from events.taxonomy import CUSTOMER_INITIATED_KINDS, ActorType, Direction, Kind
 from events.touchpoint import Actor, Source, Touchpoint
+from projections.facts import Fact
 
-__all__ = ["BASE_TIME", "make_touchpoint"]
+__all__ = ["BASE_TIME", "FOLD_EPOCH_US", "make_fact", "make_touchpoint"]
+
+#: Monday 2026-01-05 00:00 UTC in microseconds: the origin of the fold tests' facts.
+FOLD_EPOCH_US = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp()) * 1_000_000
+_CUSTOMER_KIND_VALUES = frozenset(kind.value for kind in CUSTOMER_INITIATED_KINDS)
 
 #: A fixed event-time origin in UTC+08:00, so tests also check that offsets survive.
 BASE_TIME = datetime(2024, 3, 4, 9, 30, tzinfo=timezone(timedelta(hours=8)))
@@ -50,3 +55,50 @@ def make_touchpoint(
     }
     fields.update(overrides)
     return Touchpoint(**fields)
+
+
+def make_fact(
+    event_id: str,
+    occurred: int,
+    kind: str = "inquiry",
+    channel: str = "phone",
+    *,
+    direction: str | None = None,
+    actor_type: str | None = None,
+    actor_id: str | None = None,
+    service_type: str = "billing",
+    case_id: str | None = None,
+    contact_id: str | None = None,
+    parent: str | None = None,
+    outcome: str | None = None,
+    score: int | None = None,
+    wait: float | None = None,
+    handle: float | None = None,
+    offset_minutes: int = 0,
+    customer_id: str = "C1",
+    customer_tz: str | None = None,
+) -> Fact:
+    """A fact at ``occurred`` (UTC microseconds); customer kinds come inbound from the
+    customer, everything else goes outbound from an agent, unless told otherwise."""
+    customer = kind in _CUSTOMER_KIND_VALUES
+    return Fact(
+        occurred=occurred,
+        recorded=occurred,
+        event_id=event_id,
+        customer_id=customer_id,
+        offset_minutes=offset_minutes,
+        channel=channel,
+        direction=direction or ("inbound" if customer else "outbound"),
+        actor_type=actor_type or ("customer" if customer else "agent"),
+        actor_id=actor_id,
+        kind=kind,
+        service_type=service_type,
+        case_id=case_id,
+        contact_id=contact_id,
+        parent_event_id=parent,
+        outcome=outcome,
+        score=score,
+        wait_seconds=wait,
+        handle_seconds=handle,
+        customer_tz=customer_tz,
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -18,9 +19,9 @@ from projections.compliance import (
 )
 from projections.facts import DAY_US, HOUR_US, MINUTE_US, Fact, in_event_time_order
 from projections.policy import ContactPolicy, Window
+from tests.factories import FOLD_EPOCH_US, make_fact
 
-#: Monday 2026-01-05 00:00 UTC, in microseconds.
-EPOCH_US = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp()) * 1_000_000
+EPOCH_US = FOLD_EPOCH_US
 _CUSTOMER_KINDS = frozenset(kind.value for kind in CUSTOMER_INITIATED_KINDS)
 DEFAULT = ContactPolicy()
 
@@ -31,37 +32,10 @@ def at(day: int, hour: int = 0, minute: int = 0) -> int:
 
 
 def fact(
-    event_id: str,
-    occurred: int,
-    kind: str = "notification_sent",
-    channel: str = "phone",
-    *,
-    direction: str | None = None,
-    offset_minutes: int = 0,
-    customer_tz: str | None = None,
+    event_id: str, occurred: int, kind: str = "notification_sent", *args: str, **fields: Any
 ) -> Fact:
-    customer = kind in _CUSTOMER_KINDS
-    return Fact(
-        occurred=occurred,
-        recorded=occurred,
-        event_id=event_id,
-        customer_id="C1",
-        offset_minutes=offset_minutes,
-        channel=channel,
-        direction=direction or ("inbound" if customer else "outbound"),
-        actor_type="customer" if customer else "agent",
-        actor_id=None,
-        kind=kind,
-        service_type="billing",
-        case_id=None,
-        contact_id=None,
-        parent_event_id=None,
-        outcome=None,
-        score=None,
-        wait_seconds=None,
-        handle_seconds=None,
-        customer_tz=customer_tz,
-    )
+    """A fact at ``occurred``; see :func:`make_fact`."""
+    return make_fact(event_id, occurred, kind, *args, **fields)
 
 
 def rules(facts: list[Fact], policy: ContactPolicy = DEFAULT) -> list[tuple[str, str]]:

@@ -2,49 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
-from events.taxonomy import CUSTOMER_INITIATED_KINDS
 from projections.customer import ProfileFold, profile_of
 from projections.facts import MINUTE_US, Fact, in_event_time_order
+from tests.factories import FOLD_EPOCH_US, make_fact
 
 #: Monday 2026-01-05 00:00 UTC, in microseconds.
-EPOCH_US = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp()) * 1_000_000
-_CUSTOMER_KINDS = frozenset(kind.value for kind in CUSTOMER_INITIATED_KINDS)
+EPOCH_US = FOLD_EPOCH_US
 
 
-def fact(
-    event_id: str,
-    minutes: int = 0,
-    kind: str = "inquiry",
-    channel: str = "phone",
-    *,
-    direction: str | None = None,
-    score: int | None = None,
-    service_type: str = "billing",
-) -> Fact:
-    customer = kind in _CUSTOMER_KINDS
-    occurred = EPOCH_US + minutes * MINUTE_US
-    return Fact(
-        occurred=occurred,
-        recorded=occurred,
-        event_id=event_id,
-        customer_id="C1",
-        offset_minutes=0,
-        channel=channel,
-        direction=direction or ("inbound" if customer else "outbound"),
-        actor_type="customer" if customer else "agent",
-        actor_id=None,
-        kind=kind,
-        service_type=service_type,
-        case_id=None,
-        contact_id=None,
-        parent_event_id=None,
-        outcome=None,
-        score=score,
-        wait_seconds=None,
-        handle_seconds=None,
-    )
+def fact(event_id: str, minutes: int = 0, *args: str, **fields: Any) -> Fact:
+    """A fact ``minutes`` after the epoch Monday; see :func:`make_fact`."""
+    return make_fact(event_id, EPOCH_US + minutes * MINUTE_US, *args, **fields)
 
 
 def test_counts_and_span() -> None:

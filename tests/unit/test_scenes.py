@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from itertools import pairwise
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,9 +23,9 @@ from projections.scenes import (
     episode_id,
     scenes_of,
 )
+from tests.factories import FOLD_EPOCH_US, make_fact
 
-#: Monday 2026-01-05 00:00 UTC, in microseconds.
-EPOCH_US = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp()) * 1_000_000
+EPOCH_US = FOLD_EPOCH_US
 _CUSTOMER_KINDS = frozenset(kind.value for kind in CUSTOMER_INITIATED_KINDS)
 _REQUESTS = frozenset(kind.value for kind in REQUEST_KINDS)
 POLICY = ScenePolicy()
@@ -37,51 +37,9 @@ def t(minutes: float = 0, us: int = 0) -> int:
     return EPOCH_US + round(minutes * MINUTE_US) + us
 
 
-def fact(
-    event_id: str,
-    minutes: float = 0,
-    kind: str = "inquiry",
-    channel: str = "phone",
-    *,
-    us: int = 0,
-    direction: str | None = None,
-    actor_type: str | None = None,
-    actor_id: str | None = None,
-    service_type: str = "billing",
-    case_id: str | None = None,
-    contact_id: str | None = None,
-    parent: str | None = None,
-    outcome: str | None = None,
-    score: int | None = None,
-    wait: float | None = None,
-    handle: float | None = None,
-    offset_minutes: int = 0,
-    customer_id: str = "C1",
-) -> Fact:
-    """A fact ``minutes`` after the epoch; customer kinds come inbound from the customer,
-    everything else goes outbound from an agent, unless told otherwise."""
-    customer = kind in _CUSTOMER_KINDS
-    occurred = t(minutes, us)
-    return Fact(
-        occurred=occurred,
-        recorded=occurred,
-        event_id=event_id,
-        customer_id=customer_id,
-        offset_minutes=offset_minutes,
-        channel=channel,
-        direction=direction or ("inbound" if customer else "outbound"),
-        actor_type=actor_type or ("customer" if customer else "agent"),
-        actor_id=actor_id,
-        kind=kind,
-        service_type=service_type,
-        case_id=case_id,
-        contact_id=contact_id,
-        parent_event_id=parent,
-        outcome=outcome,
-        score=score,
-        wait_seconds=wait,
-        handle_seconds=handle,
-    )
+def fact(event_id: str, minutes: float = 0, *args: str, us: int = 0, **fields: Any) -> Fact:
+    """A fact ``minutes`` (plus ``us``) after the epoch Monday; see :func:`make_fact`."""
+    return make_fact(event_id, t(minutes, us), *args, **fields)
 
 
 DAY = 24 * 60  # minutes
