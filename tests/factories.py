@@ -11,11 +11,13 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from hypothesis import strategies as st
+
 from events.taxonomy import CUSTOMER_INITIATED_KINDS, ActorType, Direction, Kind
 from events.touchpoint import Actor, Source, Touchpoint
-from projections.facts import Fact
+from projections.facts import Fact, in_event_time_order
 
-__all__ = ["BASE_TIME", "FOLD_EPOCH_US", "make_fact", "make_touchpoint"]
+__all__ = ["BASE_TIME", "FOLD_EPOCH_US", "arrival_histories", "make_fact", "make_touchpoint"]
 
 #: Monday 2026-01-05 00:00 UTC in microseconds: the origin of the fold tests' facts.
 FOLD_EPOCH_US = int(datetime(2026, 1, 5, tzinfo=UTC).timestamp()) * 1_000_000
@@ -102,3 +104,24 @@ def make_fact(
         handle_seconds=handle,
         customer_tz=customer_tz,
     )
+
+
+def arrival_histories(
+    data: st.DataObject,
+    facts: list[Fact],
+    delay: st.SearchStrategy[int],
+    chunk: st.SearchStrategy[int],
+) -> list[list[Fact]]:
+    """Successive histories as ``facts`` arrive, in chunks, some of them late (each history is
+    a new sorted list, so a late arrival lands in the middle of it): what an incremental fold
+    sees batch after batch."""
+    delays = [data.draw(delay, label="delay") for _ in facts]
+    order = sorted(range(len(facts)), key=lambda i: (i + delays[i], i))
+    known: list[Fact] = []
+    histories, position = [], 0
+    while position < len(order):
+        step = data.draw(chunk, label="chunk")
+        known.extend(facts[i] for i in order[position : position + step])
+        position += step
+        histories.append(in_event_time_order(known))
+    return histories

@@ -19,7 +19,7 @@ from projections.compliance import (
 )
 from projections.facts import DAY_US, HOUR_US, MINUTE_US, Fact, in_event_time_order
 from projections.policy import ContactPolicy, Window
-from tests.factories import FOLD_EPOCH_US, make_fact
+from tests.factories import FOLD_EPOCH_US, arrival_histories, make_fact
 
 EPOCH_US = FOLD_EPOCH_US
 _CUSTOMER_KINDS = frozenset(kind.value for kind in CUSTOMER_INITIATED_KINDS)
@@ -386,17 +386,7 @@ def histories(draw: st.DrawFn) -> list[Fact]:
 
 
 def _arrivals(data: st.DataObject, facts: list[Fact]) -> list[list[Fact]]:
-    """Successive histories as the facts arrive, some of them late, in chunks."""
-    delays = [data.draw(_DELAY, label="delay") for _ in facts]
-    order = sorted(range(len(facts)), key=lambda i: (i + delays[i], i))
-    known: list[Fact] = []
-    histories, position = [], 0
-    while position < len(order):
-        step = data.draw(_CHUNK, label="chunk")
-        known.extend(facts[i] for i in order[position : position + step])
-        position += step
-        histories.append(in_event_time_order(known))
-    return histories
+    return arrival_histories(data, facts, _DELAY, _CHUNK)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)

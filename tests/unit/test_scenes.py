@@ -23,7 +23,7 @@ from projections.scenes import (
     episode_id,
     scenes_of,
 )
-from tests.factories import FOLD_EPOCH_US, make_fact
+from tests.factories import FOLD_EPOCH_US, arrival_histories, make_fact
 
 EPOCH_US = FOLD_EPOCH_US
 _CUSTOMER_KINDS = frozenset(kind.value for kind in CUSTOMER_INITIATED_KINDS)
@@ -871,18 +871,7 @@ _CHUNK = st.integers(1, 3)
 
 
 def _arrivals(data: st.DataObject, facts: list[Fact]) -> list[list[Fact]]:
-    """Successive histories as the facts arrive, in chunks, some of them late (each history
-    is a new sorted list, so a late arrival lands in the middle of it)."""
-    delays = [data.draw(_DELAY, label="delay") for _ in facts]
-    order = sorted(range(len(facts)), key=lambda i: (i + delays[i], i))
-    known: list[Fact] = []
-    histories, position = [], 0
-    while position < len(order):
-        step = data.draw(_CHUNK, label="chunk")
-        known.extend(facts[i] for i in order[position : position + step])
-        position += step
-        histories.append(in_event_time_order(known))
-    return histories
+    return arrival_histories(data, facts, _DELAY, _CHUNK)
 
 
 def _check_invariants(history: list[Fact], result: list[Scene], policy: ScenePolicy) -> None:
