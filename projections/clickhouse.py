@@ -115,22 +115,3 @@ class ViewStore:
         """The single value ``sql`` returns."""
         rows = self.rows(sql, parameters)
         return rows[0][0] if rows else None
-
-    def insert_columns(
-        self,
-        table: str,
-        columns: Sequence[Sequence[Any]],
-        names: Sequence[str],
-        types: Sequence[str],
-    ) -> None:
-        """Column-oriented insert with the types given, so no per-insert DESCRIBE round trip."""
-        if not columns or not columns[0]:
-            return
-        self.client.insert(
-            quote_identifier(table),
-            columns,
-            database=self.database,
-            column_names=list(names),
-            column_type_names=list(types),
-            column_oriented=True,
-        )

@@ -18,7 +18,6 @@ The ClickHouse column types of the inbox table are derived from the latest ``.av
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Mapping, Sequence
 from io import BytesIO
@@ -164,8 +163,3 @@ def _type(avro: Any) -> str:
 def clickhouse_columns(schema: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(name, ClickHouse type) of every top-level field of ``framed_schema(schema)``."""
     return [(field["name"], _type(field["type"])) for field in framed_schema(schema)["fields"]]
-
-
-def schema_json(schema: Mapping[str, Any]) -> str:
-    """Canonical-enough JSON of a schema, for comparing versions."""
-    return json.dumps(schema, sort_keys=True, separators=(",", ":"))
