@@ -107,7 +107,10 @@ class FoldRunner:
         return stats
 
     def fold(
-        self, facts: Sequence[Fact], complete_history: bool = False
+        self,
+        facts: Sequence[Fact],
+        complete_history: bool = False,
+        also: Iterable[str] = (),
     ) -> tuple[FoldStats, Callable[[], None]]:
         """Fold ``facts`` (one batch, any order); the changed rows are written by the returned
         callable, which the projector runs beside its next batch's work.
@@ -116,17 +119,24 @@ class FoldRunner:
         runner (the projector read their partition from position 0 in this process). Then a
         customer the cache has never held is new: no history to load, and (when the views
         started empty) no stored rows to look up. That saves two queries per batch in a rebuild.
+
+        ``also`` names customers to refold without new facts: a view whose rows depend on the
+        passing of (stream) time, like the risk engine's deadlines, asks for them.
         """
         stats = FoldStats()
-        if not facts or not self.views:
+        touched = _by_customer(facts)
+        refold = set(also) - touched.keys()
+        for customer_id in refold:
+            touched[customer_id] = []
+        if not touched or not self.views:
             return stats, _nothing
         version = self._next_version()
-        touched = _by_customer(facts)
         unknown = [c for c in touched if c not in self._cache]
         first_seen: list[str] = []
         if complete_history and self._started_empty:
-            first_seen = [c for c in unknown if c not in self._evicted]
-            unknown = [c for c in unknown if c in self._evicted]
+            # A customer refolded without new facts has a history somewhere: load it.
+            first_seen = [c for c in unknown if c not in self._evicted and c not in refold]
+            unknown = [c for c in unknown if c in self._evicted or c in refold]
         cold = self._load_cold(unknown, touched)
         stats.cold = len(cold)
         cold.update(self._start_new(first_seen, touched))
@@ -190,6 +200,8 @@ class FoldRunner:
     def _extend(self, customer_id: str, new: list[Fact]) -> _Customer:
         state = self._cache[customer_id]
         self._cache.move_to_end(customer_id)
+        if not new:
+            return state
         before = len(state.facts)
         fresh = in_event_time_order(new)
         if state.facts and order_key(fresh[0]) <= order_key(state.facts[-1]):

@@ -133,14 +133,23 @@ def project(as_json: bool, follow: bool, poll: float, rebuild: bool) -> None:
             stats = stats + _follow(platform, poll)
         elif not rebuild:
             stats = platform.projector.run_once()
-    payload = projection_json(stats)
+        decided = _decide(platform)
+    payload = {**projection_json(stats), **decided}
     if as_json:
         _emit_json(payload)
     else:
         console.print(
             f"projected {payload['events']:,} touchpoints in {payload['batches']} batches; "
-            f"{payload['undecodable']} undecodable; positions {payload['positions']}"
+            f"{payload['undecodable']} undecodable; positions {payload['positions']}; "
+            f"{payload['decisions']:,} new decision(s), {payload['published']:,} published"
         )
+
+
+def _decide(platform: Platform) -> dict[str, Any]:
+    """Run the risk engine over what the projector committed, then publish its decisions."""
+    risk = platform.risk_engine.run_once()
+    relayed = platform.relay.run_once()
+    return {"decisions": len(risk.applied), "published": sum(relayed.published.values())}
 
 
 def _follow(platform: Platform, poll: float) -> ProjectionStats:
@@ -152,9 +161,13 @@ def _follow(platform: Platform, poll: float) -> ProjectionStats:
     beat.parent.mkdir(parents=True, exist_ok=True)
 
     def heartbeat(stats: ProjectionStats) -> None:
+        decided = _decide(platform)
         beat.touch()
-        if stats.events:
-            err_console.print(f"projected {stats.events:,} touchpoints")
+        if stats.events or decided["decisions"]:
+            err_console.print(
+                f"projected {stats.events:,} touchpoints; {decided['decisions']:,} decision(s), "
+                f"{decided['published']:,} message(s) published"
+            )
 
     err_console.print("projecting new touchpoints; stop with Ctrl-C")
     return platform.projector.follow(stop, poll_interval=poll, heartbeat=heartbeat)
@@ -364,6 +377,15 @@ def demo(customers: int, days: int, seed: int) -> None:
 
     with _platform() as platform:
         run_demo(platform, console, customers=customers, days=days, seed=seed)
+
+
+def _register_decision_commands() -> None:
+    from services.cli_decisions import register
+
+    register(cli)
+
+
+_register_decision_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from events.deadletter import DeadLetterStore
 from events.errors import ConfigurationError
@@ -22,6 +22,7 @@ from events.resources import Closing
 from projections.clickhouse import ViewStore, connect
 from projections.policy import ProjectionConfig, load_projection_config
 from projections.projector import Projector
+from projections.risk import RuleSet, load_rules
 from projections.views import (
     ChannelView,
     ComplianceView,
@@ -31,6 +32,11 @@ from projections.views import (
 )
 from schemas.serde import TouchpointSerde
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from services.decisions import DecisionsApp
+    from services.decisions.engine import RiskEngine
+    from services.decisions.relay import OutboxRelay
 
 __all__ = ["Platform"]
 
@@ -86,6 +92,26 @@ def _kafka_deadletters(settings: Settings) -> DeadLetterStore:
         settings.path("kafka-deadletter-index.sqlite"),
         topic=settings.kafka_deadletter_topic,
     )
+
+
+def _decision_log(settings: Settings, name: str, topic: str) -> EventLog:
+    """The log one kind of decision message is published to (see :mod:`~services.decisions`)."""
+    if settings.log == "memory":
+        from events.log.memory import MemoryEventLog
+
+        return MemoryEventLog(partitions=settings.partitions)
+    if settings.log == "kafka":
+        from events.log.kafka import KafkaEventLog, KafkaLogConfig
+
+        config = KafkaLogConfig(
+            bootstrap=_kafka_bootstrap(settings),
+            topic=topic,
+            index_path=settings.path(f"kafka-{name}-index.sqlite"),
+        )
+        return KafkaEventLog(config)
+    from events.log.sqlite import SqliteEventLog
+
+    return SqliteEventLog(settings.path(f"{name}.sqlite"), partitions=settings.partitions)
 
 
 _LOGS: dict[str, Callable[[Settings], EventLog]] = {
@@ -187,6 +213,66 @@ class Platform(Closing):
             batch_size=self.settings.projection_batch_size,
         )
 
+    @cached_property
+    def rules(self) -> RuleSet:
+        """``SERVICETRACE_RULES``, else ``rules.toml`` in the home, else the built-in rules."""
+        path = self.settings.rules
+        if path is None:
+            default = self.settings.home / "rules.toml"
+            path = default if default.exists() else None
+        return load_rules(path)
+
+    @property
+    def decisions_url(self) -> str:
+        settings = self.settings
+        if settings.decisions:
+            return settings.decisions
+        if settings.postgres_dsn:
+            return settings.postgres_dsn
+        if settings.log == "memory":
+            return "memory:"
+        return f"sqlite:///{settings.path('decisions.sqlite').resolve()}"
+
+    @cached_property
+    def decisions(self) -> DecisionsApp:
+        from services.decisions import DecisionsApp
+
+        return DecisionsApp(self.decisions_url)
+
+    @cached_property
+    def risk_engine(self) -> RiskEngine:
+        from services.decisions.engine import RiskEngine
+
+        return RiskEngine(
+            self.journey_view,
+            self.projector.positions,
+            self.decisions,
+            self.rules,
+            self.projection_config,
+            partitions=self.log.partitions,
+            upstream=self.projector.name,
+            batch_size=self.settings.projection_batch_size,
+        )
+
+    @cached_property
+    def decision_logs(self) -> dict[str, EventLog]:
+        """Where alerts and flags are published: Kafka topics, or SQLite logs when embedded."""
+        settings = self.settings
+        topics = {"alerts": settings.kafka_alerts_topic, "flags": settings.kafka_flags_topic}
+        from services.decisions.messages import ALERTS_TOPIC, FLAGS_TOPIC
+
+        keys = {"alerts": ALERTS_TOPIC, "flags": FLAGS_TOPIC}
+        logs: dict[str, EventLog] = {}
+        for name, topic in topics.items():
+            logs[keys[name]] = _decision_log(settings, name, topic)
+        return logs
+
+    @cached_property
+    def relay(self) -> OutboxRelay:
+        from services.decisions.relay import OutboxRelay
+
+        return OutboxRelay(self.decisions, self.decision_logs)
+
     def view_checksums(self) -> dict[str, Any]:
         """Every view's checksum and the projector's committed positions (no projecting)."""
         projector = self.projector
@@ -205,7 +291,9 @@ class Platform(Closing):
         }
 
     def close(self) -> None:
-        for name in ("log", "deadletters", "keys"):
+        for name in ("log", "deadletters", "keys", "decisions"):
             adapter = self.__dict__.pop(name, None)
             if adapter is not None:
                 adapter.close()
+        for log in self.__dict__.pop("decision_logs", {}).values():
+            log.close()

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     projections: Path | None = Field(
         None, description="projection config (TOML); default: projections.toml in the home"
     )
+    decisions: str | None = Field(
+        None,
+        description="decision store: sqlite:///path, postgresql://user@host:port/db or memory:; "
+        "default: decisions.sqlite in the home",
+    )
+    rules: Path | None = Field(
+        None, description="risk rules (TOML); default: rules.toml in the home, else built-in"
+    )
+    kafka_alerts_topic: str = "servicetrace.alerts.v1"
+    kafka_flags_topic: str = "servicetrace.flags.v1"
     ingest_workers: int | None = Field(
         None, ge=0, le=64, description="admission processes; default: every core for big inputs"
     )

@@ -257,6 +257,26 @@ class JourneyView:
             return []
         return self._facts("customer_id IN {customers:Array(String)}", {"customers": wanted})
 
+    def customers_with(self, kinds: Iterable[str], occurred_since: int) -> list[str]:
+        """Customers with a touchpoint of one of ``kinds`` that occurred at or after
+        ``occurred_since`` (µs): whose decisions may still fall due as time passes."""
+        rows = self.store.rows(
+            f"SELECT DISTINCT customer_id FROM {self.table} "
+            "WHERE kind IN {kinds:Array(String)} "
+            "AND occurred_at >= fromUnixTimestamp64Micro({since:Int64}, 'UTC') "
+            "ORDER BY customer_id",
+            {"kinds": sorted(set(kinds)), "since": occurred_since},
+        )
+        return [str(row[0]) for row in rows]
+
+    def latest_recorded(self) -> int:
+        """The latest ``recorded_at`` in the view (µs; 0 when empty): the stream time reached."""
+        return int(
+            self.store.scalar(
+                f"SELECT ifNull(max(toUnixTimestamp64Micro(recorded_at)), 0) FROM {self.table}"
+            )
+        )
+
     def _facts(self, where: str, parameters: dict[str, Any]) -> list[Fact]:
         result = self.store.client.query(
             f"SELECT {_FACT_SELECT} FROM {self.table} WHERE {where}", parameters=parameters

@@ -1,0 +1,108 @@
+"""Rich renderings of alerts and flags for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["print_alert", "print_alert_message", "print_alerts", "print_risk"]
+
+_SEVERITY = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _when(iso: str | None) -> str:
+    return (iso or "")[:16].replace("T", " ")
+
+
+def print_alerts(console: Console, rows: Sequence[Mapping[str, Any]]) -> None:
+    table = Table(
+        "alert",
+        "status",
+        "severity",
+        "rule",
+        "customer",
+        "service",
+        "at (UTC)",
+        "summary",
+        title=f"{len(rows)} alert(s)",
+        title_justify="left",
+    )
+    for row in rows:
+        style = _SEVERITY.get(row["severity"], "")
+        table.add_row(
+            row["alert_id"][:8],
+            row["status"],
+            f"[{style}]{row['severity']}[/]",
+            row["rule_id"],
+            row["customer_id"],
+            row["service_type"],
+            _when(row["at"]),
+            row["summary"],
+        )
+    console.print(table)
+
+
+def print_alert(console: Console, data: Mapping[str, Any]) -> None:
+    style = _SEVERITY.get(data["severity"], "")
+    console.print(
+        f"[bold]alert {data['alert_id']}[/]  [{style}]{data['severity']}[/]  {data['status']}\n"
+        f"rule {data['rule_id']} v{data['rule_version']} · customer {data['customer_id']} · "
+        f"{data['service_type']} · at {_when(data['at'])} UTC\n{data['summary']}"
+    )
+    for reason in data["reasons"]:
+        console.print(f"  · {reason}")
+    table = Table(
+        "occurred (UTC)",
+        "channel",
+        "direction",
+        "kind",
+        "service",
+        "event",
+        title="triggering touchpoints",
+        title_justify="left",
+    )
+    shown = {tp["event_id"] for tp in data["touchpoints"]}
+    for tp in data["touchpoints"]:
+        table.add_row(
+            _when(tp["occurred_at"]),
+            tp["channel"],
+            tp["direction"],
+            tp["kind"],
+            tp["service_type"],
+            tp["event_id"],
+        )
+    for event_id in data["triggers"]:
+        if event_id not in shown:
+            table.add_row("?", "", "", "", "", f"{event_id} (not in the journey view yet)")
+    console.print(table)
+    for step in data["history"]:
+        extra = step.get("note") or step.get("reason") or ""
+        console.print(f"  {step['status']} by {step.get('by', '?')} {step.get('when', '')} {extra}")
+
+
+def print_alert_message(console: Console, record: Mapping[str, Any]) -> None:
+    """One message of the alerts stream, as ``alerts --follow`` prints it."""
+    style = _SEVERITY.get(record["severity"], "")
+    at = record["at"]
+    stamp = at.isoformat()[:16].replace("T", " ") if hasattr(at, "isoformat") else str(at)
+    actor = f" by {record['actor']}" if record.get("actor") else ""
+    console.print(
+        f"{record['change']:<12} [{style}]{record['severity']:<8}[/] {record['alert_id'][:8]} "
+        f"{record['rule_id']:<16} {record['customer_id']} {stamp}{actor}: {record['summary']}"
+    )
+
+
+def print_risk(console: Console, data: Mapping[str, Any]) -> None:
+    state = "[bold red]sensitive[/]" if data["sensitive"] else "not flagged"
+    console.print(f"[bold]{data['customer_id']}[/]: {state}; {data['alerts']} alert(s)")
+    for change in data["changes"]:
+        withdrawn = " (withdrawn)" if change.get("withdrawn") else ""
+        if change["action"] == "flag_cleared":
+            console.print(f"  cleared by {change['by']} {change['when']}: {change['reason']}")
+        else:
+            console.print(
+                f"  {change['action']:<13} {_when(change['at'])} {change['summary']}{withdrawn}"
+            )
