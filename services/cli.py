@@ -146,10 +146,17 @@ def project(as_json: bool, follow: bool, poll: float, rebuild: bool) -> None:
 
 
 def _decide(platform: Platform) -> dict[str, Any]:
-    """Run the risk engine over what the projector committed, then publish its decisions."""
+    """Run the risk engine over what the projector committed, then (in one-process modes)
+    publish its decisions.
+
+    With Kafka the relay is its own process (``servicetrace relay --follow``, one per
+    deployment): two relays on one outbox would each publish every message.
+    """
     risk = platform.risk_engine.run_once()
-    relayed = platform.relay.run_once()
-    return {"decisions": len(risk.applied), "published": sum(relayed.published.values())}
+    published = 0
+    if platform.settings.log != "kafka":
+        published = sum(platform.relay.run_once().published.values())
+    return {"decisions": len(risk.applied), "published": published}
 
 
 def _follow(platform: Platform, poll: float) -> ProjectionStats:

@@ -98,7 +98,9 @@ def alert(alert_id: str, as_json: bool) -> None:
         found = _get(platform, alert_id)
         wanted = set(found.triggers)
         entries = [
-            e for e in platform.journey_view.timeline(found.customer_id) if e.event_id in wanted
+            e
+            for e in platform.journey_view.timeline(found.customer_id)
+            if str(e.event_id) in wanted
         ]
         touchpoints = journey_json(found.customer_id, entries, platform.vault)["touchpoints"]
         data = alert_json(found, touchpoints)
@@ -116,7 +118,7 @@ def _get(platform: Platform, alert_id: str) -> Any:
 
 
 def _fail(message: str) -> Any:
-    _ui().err_console.print(f"[bold red]error:[/] {message}")
+    _ui().err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     raise SystemExit(2)
 
 
@@ -196,7 +198,9 @@ def relay(follow: bool, as_json: bool) -> None:
             stop = threading.Event()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
-            stats = platform.relay.follow(stop)
+            beat = platform.settings.path("health", "relay")
+            beat.parent.mkdir(parents=True, exist_ok=True)
+            stats = platform.relay.follow(stop, heartbeat=beat.touch)
         else:
             stats = platform.relay.run_once()
     payload = {

@@ -9,14 +9,18 @@ shows idempotency: every record is recognised as a duplicate and nothing is adde
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.console import Console
 from rich.panel import Panel
 
+from services.decisions.views import alert_row_json
 from services.generate import write_ndjson
 from services.ingest.runner import ingest_file
 from services.journeys import journey_json
 from services.platform import Platform
 from services.render import print_ingest_summary, print_journey, print_summary
+from services.render_decisions import print_alerts
 from services.render_views import print_channels, print_compliance, print_scenes
 from services.views import compliance_json, projection_json, scene_json, summary_json
 
@@ -29,6 +33,11 @@ _NEXT_STEPS = (
 [bold]servicetrace customer {customer}[/]        the unified customer view (masked)
 [bold]servicetrace channels --daily[/]             channel analytics per day
 [bold]servicetrace compliance[/]                   every do-not-disturb violation
+[bold]servicetrace alerts --status open[/]         the supervisors' board
+[bold]servicetrace alert ID[/]                     one alert, its rule and triggering touchpoints
+[bold]servicetrace ack ID --by NAME[/]             then [bold]resolve[/] or [bold]dismiss[/] it
+[bold]servicetrace risk {customer}[/]            the customer's sensitive flag
+[bold]servicetrace alerts --follow[/]              alert changes live, as they are published
 [bold]servicetrace summary[/]                      touchpoints by channel and kind
 [bold]servicetrace ingest ../shared/data/real/nyc311/nyc311_2023-02-28_sample.csv"""
     """ --mapping nyc311[/]
@@ -81,5 +90,24 @@ def run_demo(platform: Platform, console: Console, customers: int, days: int, se
     view = platform.compliance_view
     print_compliance(console, compliance_json(view, view.list(limit=5)))
 
+    console.rule("[bold]8 · risk: alerts for supervisors, warnings for agents")
+    _show_risk(platform, console)
+
     console.print(Panel(_NEXT_STEPS.format(customer=customer, home=home), title="try next"))
     return customer
+
+
+def _show_risk(platform: Platform, console: Console) -> None:
+    """Decide on what was projected, publish it, and show the board a supervisor opens."""
+    decided = platform.risk_engine.run_once()
+    relayed = platform.relay.run_once()
+    console.print(
+        f"{len(decided.applied):,} new decisions by rules "
+        f"{', '.join(f'{k} v{v}' for k, v in platform.rules.versions().items())}; "
+        f"{sum(relayed.published.values()):,} messages published to the alerts and flags streams"
+    )
+    rows = platform.decisions.alerts(status="open")
+    counts = Counter(row.rule_id for row in rows)
+    console.print("open alerts: " + ", ".join(f"{rule} {n:,}" for rule, n in counts.most_common()))
+    shown = [next(row for row in rows if row.rule_id == rule) for rule in counts]
+    print_alerts(console, [alert_row_json(row) for row in shown])

@@ -271,7 +271,7 @@ class Platform(Closing):
     def relay(self) -> OutboxRelay:
         from services.decisions.relay import OutboxRelay
 
-        return OutboxRelay(self.decisions, self.decision_logs)
+        return OutboxRelay(self.decisions, self.decision_logs, page=self.settings.relay_page)
 
     def view_checksums(self) -> dict[str, Any]:
         """Every view's checksum and the projector's committed positions (no projecting)."""

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     )
     kafka_alerts_topic: str = "servicetrace.alerts.v1"
     kafka_flags_topic: str = "servicetrace.flags.v1"
+    relay_page: int = Field(
+        500, ge=1, le=100_000, description="notifications the relay publishes per batch"
+    )
     ingest_workers: int | None = Field(
         None, ge=0, le=64, description="admission processes; default: every core for big inputs"
     )

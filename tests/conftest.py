@@ -7,4 +7,9 @@ an absent broker or database is a failure, never a silent skip.
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.clickhouse"]
+import pytest
+
+# The contract suites live in modules not named test_*.py: have pytest explain their asserts.
+pytest.register_assert_rewrite("tests.contract")
+
+pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.clickhouse", "tests.fixtures.postgres"]

@@ -137,9 +137,11 @@ class DecisionsApp(Application[UUID]):
         """The alert with this id, or with this unique id prefix (as the CLI prints them)."""
         key = self.board.resolve_id(alert_id)
         try:
-            alert: Alert = self.repository.get(UUID(key))
+            alert: object = self.repository.get(UUID(key))
         except (AggregateNotFoundError, ValueError):
             raise AlertNotFound(f"no alert {alert_id}") from None
+        if not isinstance(alert, Alert):  # another aggregate's id (a customer's risk record)
+            raise AlertNotFound(f"no alert {alert_id}")
         return alert
 
     def risk_of(self, customer_id: str) -> CustomerRisk | None:

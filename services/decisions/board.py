@@ -121,7 +121,8 @@ class AlertBoard:
         except ValueError:
             pass
         self.refresh()
-        matches = [key for key in self._rows if key.startswith(text.lower())]
+        # An empty prefix names no alert (not "the only alert there is").
+        matches = [key for key in self._rows if text and key.startswith(text.lower())]
         if len(matches) == 1:
             return matches[0]
         from services.decisions.application import AlertNotFound

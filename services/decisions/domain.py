@@ -108,7 +108,8 @@ class Alert(Aggregate):
         if self.status not in allowed:
             raise InvalidTransition(
                 f"alert {self.id} is {self.status}: it cannot be {action} "
-                f"(only an alert that is {' or '.join(sorted(allowed))} can)"
+                f"(only an alert that is {' or '.join(s for s in ALERT_STATUSES if s in allowed)} "
+                "can)"
             )
 
     def acknowledge(self, by: str, when: str) -> None:

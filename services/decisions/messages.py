@@ -166,8 +166,10 @@ def _flag_cleared(event: Any, load: Loader) -> Message:
 @_message.register(CustomerRisk.DecisionWithdrawn)  # type: ignore[attr-defined]
 def _withdrawn(event: Any, load: Loader) -> Message | None:
     risk: CustomerRisk = load(event.originator_id, event.originator_version)
-    if event.decision_id in risk.alert_ids:
-        return None  # the alert's own Withdrawn event is published on the alerts topic
+    if not any(change["decision_id"] == event.decision_id for change in risk.changes):
+        # An alert's own Withdrawn event is published on the alerts topic; a suppressed
+        # warning was never published, so its withdrawal is bookkeeping too.
+        return None
     return _flag_record(
         event, risk, "withdrawn", decision_id=event.decision_id, reason=event.reason
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -148,11 +148,19 @@ class OutboxRelay:
     def _load(self, originator_id: UUID, version: int) -> Any:
         return self.app.repository.get(originator_id, version=version)
 
-    def follow(self, stop: threading.Event, poll_interval: float = 0.2) -> RelayStats:
-        """Publish until ``stop`` is set."""
+    def follow(
+        self,
+        stop: threading.Event,
+        poll_interval: float = 0.2,
+        heartbeat: Callable[[], object] | None = None,
+    ) -> RelayStats:
+        """Publish until ``stop`` is set; ``heartbeat`` is called after every pass, idle or not
+        (a container health check tells a quiet relay from a stuck one)."""
         total = RelayStats()
         while not stop.is_set():
             stats = self.run_once()
+            if heartbeat is not None:
+                heartbeat()
             total.notifications += stats.notifications
             for topic, count in stats.published.items():
                 total.published[topic] += count

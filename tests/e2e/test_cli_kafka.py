@@ -24,6 +24,8 @@ def run(home: Path, bootstrap: str, suffix: str, *args: str) -> Any:
         "SERVICETRACE_KAFKA_BOOTSTRAP": bootstrap,
         "SERVICETRACE_KAFKA_TOPIC": f"e2e.touchpoints.{suffix}",
         "SERVICETRACE_KAFKA_DEADLETTER_TOPIC": f"e2e.deadletter.{suffix}",
+        "SERVICETRACE_KAFKA_ALERTS_TOPIC": f"e2e.alerts.{suffix}",
+        "SERVICETRACE_KAFKA_FLAGS_TOPIC": f"e2e.flags.{suffix}",
     }
     done = subprocess.run(
         [sys.executable, "-m", "services", *args, "--json"],
