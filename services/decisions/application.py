@@ -33,6 +33,10 @@ class AlertNotFound(KeyError):
         return str(self.args[0])
 
 
+#: Why the engine reinstates a withdrawn decision.
+REINSTATED = "holds again: a touchpoint that arrived late changed the history back"
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -57,7 +61,12 @@ class DecisionsApp(Application[UUID]):
             risk = self.risk_of(customer_id) or CustomerRisk(customer_id)
             before = len(applied)
             for decision in sorted(theirs, key=lambda d: (d.at, d.decision_id)):
-                if decision.decision_id in risk.decisions:
+                state = risk.decisions.get(decision.decision_id)
+                if state == "withdrawn":
+                    applied.append(decision)
+                    changed.extend(self._reinstate(risk, decision.decision_id))
+                    continue
+                if state is not None:
                     continue
                 applied.append(decision)
                 if not decision.is_alert:
@@ -72,6 +81,15 @@ class DecisionsApp(Application[UUID]):
         if changed:
             self.save(*changed)
         return applied
+
+    def _reinstate(self, risk: CustomerRisk, decision_id: str) -> list[Any]:
+        """A withdrawn decision holds again (history changed back): reinstate it, and its
+        alert when it had one."""
+        risk.reinstate(decision_id, REINSTATED)
+        if decision_id not in risk.alert_ids:
+            return []
+        alert: Alert = self.repository.get(UUID(decision_id))
+        return [alert] if alert.reinstate(REINSTATED) else []
 
     def withdraw(self, decisions: Iterable[tuple[str, str]], reason: str) -> int:
         """Take back decisions ``(customer_id, decision_id)`` that no longer hold."""

@@ -30,6 +30,7 @@ _ALERT_TOPICS = {
         (Alert.Resolved, "resolved"),  # type: ignore[attr-defined]
         (Alert.Dismissed, "dismissed"),  # type: ignore[attr-defined]
         (Alert.Withdrawn, "withdrawn"),  # type: ignore[attr-defined]
+        (Alert.Reinstated, "open"),  # type: ignore[attr-defined]
     )
 }
 _PAGE = 1000

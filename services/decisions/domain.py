@@ -151,6 +151,19 @@ class Alert(Aggregate):
         self.status = "withdrawn"
         self.history.append({"status": "withdrawn", "by": "risk engine", "reason": reason})
 
+    def reinstate(self, reason: str) -> bool:
+        """The engine finds the alert holds again (the history changed back); only a withdrawn
+        alert is reinstated, and it opens again (returns False otherwise)."""
+        if self.status != "withdrawn":
+            return False
+        self._reinstated(reason=reason)
+        return True
+
+    @event("Reinstated")
+    def _reinstated(self, reason: str) -> None:
+        self.status = "open"
+        self.history.append({"status": "open", "by": "risk engine", "reason": reason})
+
 
 class CustomerRisk(Aggregate):
     """A customer's flag and the decisions the engine applied to them."""
@@ -250,6 +263,19 @@ class CustomerRisk(Aggregate):
         for change in self.changes:
             if change["decision_id"] == decision_id:
                 change["withdrawn"] = True
+
+    def reinstate(self, decision_id: str, reason: str) -> bool:
+        if self.decisions.get(decision_id) != "withdrawn":
+            return False
+        self._decision_reinstated(decision_id=decision_id, reason=reason)
+        return True
+
+    @event("DecisionReinstated")
+    def _decision_reinstated(self, decision_id: str, reason: str) -> None:
+        self.decisions[decision_id] = "applied"
+        for change in self.changes:
+            if change["decision_id"] == decision_id:
+                change.pop("withdrawn", None)
 
     def clear(self, by: str, reason: str, when: str) -> None:
         if not self.sensitive:

@@ -77,7 +77,7 @@ def _message(event: Any, load: Loader) -> Message | None:
 
 def _alert_message(event: Any, load: Loader, change: str) -> Message:
     alert: Alert = load(event.originator_id, event.originator_version)
-    actor = getattr(event, "by", None) if change != "withdrawn" else "risk engine"
+    actor = "risk engine" if change in {"withdrawn", "reinstated"} else getattr(event, "by", None)
     note = getattr(event, "note", None) or getattr(event, "reason", None)
     record = {
         "message_id": message_id(event.originator_id, event.originator_version),
@@ -114,6 +114,7 @@ for _class, _change in (
     (Alert.Resolved, "resolved"),  # type: ignore[attr-defined]
     (Alert.Dismissed, "dismissed"),  # type: ignore[attr-defined]
     (Alert.Withdrawn, "withdrawn"),  # type: ignore[attr-defined]
+    (Alert.Reinstated, "reinstated"),  # type: ignore[attr-defined]
 ):
     _register_alert(_class, _change)
 
@@ -172,4 +173,14 @@ def _withdrawn(event: Any, load: Loader) -> Message | None:
         return None
     return _flag_record(
         event, risk, "withdrawn", decision_id=event.decision_id, reason=event.reason
+    )
+
+
+@_message.register(CustomerRisk.DecisionReinstated)  # type: ignore[attr-defined]
+def _reinstated(event: Any, load: Loader) -> Message | None:
+    risk: CustomerRisk = load(event.originator_id, event.originator_version)
+    if not any(change["decision_id"] == event.decision_id for change in risk.changes):
+        return None  # an alert's reinstatement is published on the alerts topic
+    return _flag_record(
+        event, risk, "reinstated", decision_id=event.decision_id, reason=event.reason
     )

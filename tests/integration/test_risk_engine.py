@@ -198,3 +198,28 @@ def test_a_resolution_reported_late_withdraws_the_overdue_alert(view_store: View
     assert withdrawn.alert_id == overdue.alert_id
     assert withdrawn.status == "withdrawn"
     assert app.alert(overdue.alert_id).history[-1]["by"] == "risk engine"
+
+
+def test_a_withdrawn_alert_is_reinstated_when_it_holds_again(view_store: ViewStore) -> None:
+    """A withdrawn decision that the rules find again (the history changed back) is
+    reinstated, not lost: here it is withdrawn by hand, and a restarted engine, which refolds
+    the customers whose decisions may still change, finds that it holds."""
+    log = MemoryEventLog(partitions=2)
+    app = DecisionsApp("memory:")
+    pipeline = Pipeline(log, view_store, app, batch=100)
+    append(log, [_complaint(0, case_id="K1")])
+    append(log, [make_touchpoint("C2", "inquiry", "web", minutes=50 * 60)])
+    pipeline.run()
+    (overdue,) = [r for r in app.alerts() if r.rule_id == "sla_overdue"]
+    app.withdraw([("C1", overdue.alert_id)], "test: taken back")
+    assert app.alert(overdue.alert_id).status == "withdrawn"
+    assert overdue.alert_id not in app.decision_ids(["C1"])["C1"]
+
+    # The engine (a fresh process: cold load of the stored keys) finds it holds: reinstated.
+    Pipeline(log, view_store, app, batch=100).run()
+    append(log, [make_touchpoint("C3", "inquiry", "web", minutes=51 * 60)])
+    Pipeline(log, view_store, app, batch=100).run()
+    reinstated = app.alert(overdue.alert_id)
+    assert reinstated.status == "open"
+    assert reinstated.history[-1]["reason"].startswith("holds again")
+    assert overdue.alert_id in app.decision_ids(["C1"])["C1"]
