@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import singledispatch
 
@@ -298,6 +298,25 @@ class _Period:
     known: int
     renewals: int = 0
     last_trigger: str = ""
+    #: (occurred, recorded) of the raising negative and of every renewal: what kept the flag
+    #: in force, and from when each was known.
+    negatives: list[tuple[int, int]] = field(default_factory=list)
+
+    def in_force_as_known(self, moment: int, known_by: int, expiry: int) -> bool:
+        """Whether, to someone knowing only what was recorded by ``known_by``, the flag was in
+        force at event time ``moment``: raised and known by then, and not lapsed given the
+        renewals known by then."""
+        if self.raised.due > known_by or not self.raised.at < moment < self.expires:
+            return False
+        last = max(
+            (
+                occurred
+                for occurred, recorded in self.negatives
+                if recorded <= known_by and occurred < moment
+            ),
+            default=None,
+        )
+        return last is not None and moment < last + expiry
 
 
 def _flag(
@@ -343,6 +362,7 @@ def sensitive_periods(
         if current is not None and current.expires <= fact.occurred:
             found.append(_expired(rule, current, last))
             current = None
+            recent.clear()  # a new flag needs the threshold again, from complaints after this
         same = recent.setdefault(fact.service_type, deque())
         same.append(fact)
         while fact.occurred - same[0].occurred > window:
@@ -367,6 +387,7 @@ def sensitive_periods(
                 )
                 found.append(raised)
                 current = _Period(raised, fact.occurred + expiry, raised.due, 0, fact.event_id)
+                current.negatives.append((fact.occurred, raised.due))
                 periods.append(current)
             continue
         summary = f"new {fact.kind} on {fact.service_type} on {_day(fact.occurred)}"
@@ -382,8 +403,11 @@ def sensitive_periods(
         )
         found.append(renewed)
         current.expires = fact.occurred + expiry
+        # The expiry is keyed on this renewal: it cannot be due before the renewal is known.
+        current.known = max(current.known, fact.recorded)
         current.renewals += 1
         current.last_trigger = fact.event_id
+        current.negatives.append((fact.occurred, fact.recorded))
     if current is not None:
         found.append(_expired(rule, current, last))
     return found, periods
@@ -421,21 +445,27 @@ def _sensitive_customer(
 def _agent_warning(
     rule: AgentWarningRule, facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig
 ) -> list[Decision]:
-    """Every inbound contact after the flag was raised (and known), until it lapses."""
+    """Every inbound contact while the flag was in force *as known when they called*: raised
+    and known by then, not lapsed given the renewals known by then (a replay shows only
+    warnings an agent could have seen)."""
     if not rules.sensitive_customer.enabled:
         return []
     _, periods = sensitive_periods(rules.sensitive_customer, facts)
     if not periods:
         return []
     skip = {kind.value for kind in rule.not_contacts}
+    expiry = round(rules.sensitive_customer.expiry_days * DAY_US)
     found: list[Decision] = []
     scenes = None
     for fact in facts:
         if fact.direction != "inbound" or fact.actor_type != "customer" or fact.kind in skip:
             continue
-        period = next((p for p in periods if p.raised.at < fact.occurred < p.expires), None)
-        if period is None or period.raised.due > fact.recorded:
-            continue  # not sensitive then, or the flag was not known yet when they called
+        period = next(
+            (p for p in periods if p.in_force_as_known(fact.occurred, fact.recorded, expiry)),
+            None,
+        )
+        if period is None:
+            continue  # not sensitive then, as far as anyone knew when they called
         if scenes is None:
             scenes = scenes_of(facts, config.scenes, config.costs)
         open_now = tuple(
