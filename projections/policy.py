@@ -11,17 +11,16 @@ Changing any of these values changes what the folds compute: rebuild the views a
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from events.errors import ConfigurationError
 from events.taxonomy import REAL_TIME_CHANNELS, Channel, Kind
+from projections.config_file import read_toml, validated
 
 __all__ = [
     "ContactPolicy",
@@ -196,17 +195,5 @@ def load_projection_config(path: Path | None) -> ProjectionConfig:
     """The configuration in ``path`` (a TOML file) over the defaults; defaults when ``None``."""
     if path is None:
         return ProjectionConfig()
-    try:
-        raw: dict[str, Any] = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read projection config {path}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"projection config {path} is not valid TOML: {exc}") from exc
-    try:
-        return ProjectionConfig.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigurationError(f"projection config {path}: {problems}") from exc
+    raw = read_toml(path, "projection config")
+    return validated(ProjectionConfig, raw, path, "projection config")

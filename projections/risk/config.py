@@ -27,14 +27,13 @@ A table with ``enabled = false`` switches its rule off.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from events.errors import ConfigurationError
 from events.taxonomy import Kind
+from projections.config_file import read_toml, validated
 
 __all__ = [
     "AgentWarningRule",
@@ -120,20 +119,8 @@ def load_rules(path: Path | None) -> RuleSet:
     """The rules in ``path`` (TOML, a ``[rules.<id>]`` table per rule) over the defaults."""
     if path is None:
         return RuleSet()
-    try:
-        raw: dict[str, Any] = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read rules {path}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"rules {path} are not valid TOML: {exc}") from exc
+    raw = read_toml(path, "rules")
     unknown = set(raw) - {"rules"}
     if unknown:
         raise ConfigurationError(f"rules {path}: unknown top-level keys {sorted(unknown)}")
-    try:
-        return RuleSet.model_validate(raw.get("rules", {}))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"rules.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigurationError(f"rules {path}: {problems}") from exc
+    return validated(RuleSet, raw.get("rules", {}), path, "rules", prefix="rules.")
