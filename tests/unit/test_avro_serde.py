@@ -281,9 +281,11 @@ def test_unencodable_string_is_a_schema_error(serde: TouchpointSerde) -> None:
 
 def _registry_with(tmp_path: Path, extra: list[tuple[dict[str, Any], str, str]]) -> Path:
     """A copy of the packaged registry plus ``(schema, file, subject)`` entries."""
-    shutil.copy(SCHEMAS / "touchpoint.v1.avsc", tmp_path / "touchpoint.v1.avsc")
     index = json.loads((SCHEMAS / "registry.json").read_text())
-    for number, (schema, file, subject) in enumerate(extra, start=2):
+    for entry in index["schemas"]:
+        shutil.copy(SCHEMAS / entry["file"], tmp_path / entry["file"])
+    first = 1 + max(entry["id"] for entry in index["schemas"])
+    for number, (schema, file, subject) in enumerate(extra, start=first):
         (tmp_path / file).write_text(json.dumps(schema))
         version = 1 + sum(1 for e in index["schemas"] if e["subject"] == subject)
         index["schemas"].append(
@@ -306,16 +308,16 @@ def test_newer_schema_decodes_v1_bytes(tmp_path: Path, serde: TouchpointSerde) -
     v1_bytes = serde.encode(rich_touchpoint(zone(-5)))
     path = _registry_with(tmp_path, [(_touchpoint_v2(), "touchpoint.v2.avsc", TOUCHPOINT_SUBJECT)])
     newer = TouchpointSerde(FileSchemaRegistry.load(path))
-    assert newer.schema_id == 2
+    assert newer.schema_id == max(entry.id for entry in FileSchemaRegistry.load(path))
     assert not newer.fast_path  # the direct encoder only writes the structure it was built for
     assert newer.decode(v1_bytes) == serde.decode(v1_bytes)
     assert newer.decode_dict(v1_bytes)["language"] is None
     tp = minimal_touchpoint()
     v2_bytes = newer.encode(tp)
-    assert schema_id_of(v2_bytes) == 2
+    assert schema_id_of(v2_bytes) == newer.schema_id
     assert newer.decode(v2_bytes) == tp
     with pytest.raises(UnknownSchemaId):
-        serde.decode(v2_bytes)  # the v1-only registry has never heard of id 2
+        serde.decode(v2_bytes)  # the packaged registry has never heard of the v2 id
 
 
 def test_a_message_of_another_subject_is_refused(tmp_path: Path) -> None:

@@ -393,7 +393,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_cli_passes_on_the_packaged_registry() -> None:
     result = _cli()
     assert result.returncode == 0, result.stderr
-    assert "ok: 1 subject(s)" in result.stdout
+    subjects = len(FileSchemaRegistry.load().subjects())
+    assert subjects >= 3  # touchpoints, alerts, flags
+    assert f"ok: {subjects} subject(s)" in result.stdout
 
 
 def test_cli_fails_on_an_incompatible_registry(tmp_path: Path) -> None:
@@ -418,7 +420,13 @@ def test_registry_lookups() -> None:
     assert schema_id == 1
     assert parsed is registry.schema(1)
     assert registry.versions(TOUCHPOINT_SUBJECT) == [1]
-    assert registry.subjects() == [TOUCHPOINT_SUBJECT]
+    assert registry.subjects() == [
+        "servicetrace.alerts.v1-value",
+        "servicetrace.flags.v1-value",
+        TOUCHPOINT_SUBJECT,
+    ]
+    assert registry.latest("servicetrace.alerts.v1-value")[0] == 2
+    assert registry.latest("servicetrace.flags.v1-value")[0] == 3
     assert registry.entry(1).file == "touchpoint.v1.avsc"
     assert registry.raw(1) == TOUCHPOINT_V1
     registry.raw(1)["name"] = "changed"
