@@ -86,8 +86,7 @@ class OutboxRelay:
         for log in self.targets.values():
             stored = log.positions.get(self.name)
             for partition in range(log.partitions):
-                for record in log.read_all(partition, stored.get(partition, 0)):
-                    self._found.add(record.event_id)
+                self._found.update(_ids_after(log, partition, stored.get(partition, 0)))
         if self._found:
             logger.info(
                 "relay reconciled: %d message(s) already published after the recorded positions",
@@ -169,3 +168,23 @@ class OutboxRelay:
             if not stats.notifications:
                 stop.wait(poll_interval)
         return total
+
+
+def _ids_after(log: EventLog, partition: int, position: int) -> set[str]:
+    """Every event id in ``partition`` from ``position`` to its end.
+
+    A Kafka partition's end is a read that returns nothing in time; a slow first fetch could
+    pass for it, and a message missed here would be published twice. So the end must be seen
+    twice in a row before it is believed (startup only: a few hundred milliseconds).
+    """
+    found: set[str] = set()
+    misses = 0
+    while misses < 2:
+        records = log.read(partition, position, 1000)
+        if not records:
+            misses += 1
+            continue
+        misses = 0
+        found.update(record.event_id for record in records)
+        position = records[-1].position + 1
+    return found
