@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from projections.risk.decisions import Decision
 from services.decisions.board import AlertBoard, AlertRow
 from services.decisions.domain import Alert, CustomerRisk, risk_id
-from services.decisions.stores import decisions_env
+from services.decisions.stores import decisions_env, prepare_store
 
 __all__ = ["AlertNotFound", "DecisionsApp"]
 
@@ -47,7 +47,9 @@ class DecisionsApp(Application[UUID]):
     name = "servicetrace-decisions"
 
     def __init__(self, url: str = "memory:", clock: Callable[[], str] = _now) -> None:
-        super().__init__(env=decisions_env(url))
+        env = decisions_env(url)
+        prepare_store(env)
+        super().__init__(env=env)
         self._clock = clock
         self.board = AlertBoard(self)
 

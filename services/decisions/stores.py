@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from events.errors import ConfigurationError
 
-__all__ = ["decisions_env"]
+__all__ = ["decisions_env", "prepare_store"]
 
 
 def decisions_env(url: str) -> dict[str, str]:
@@ -71,3 +71,32 @@ def _without_password(url: str) -> str:
     if parts.password is None:
         return url
     return url.replace(f":{parts.password}@", ":***@")
+
+
+def prepare_store(env: dict[str, str]) -> None:
+    """Create what eventsourcing expects to exist: the PostgreSQL schema named in the URL
+    (eventsourcing creates its tables, not the schema)."""
+    schema = env.get("POSTGRES_SCHEMA")
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres" or not schema:
+        return
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+            autocommit=True,
+        ) as connection:
+            connection.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
+            )
+    except psycopg.Error as exc:
+        raise ConfigurationError(
+            f"decision store: cannot prepare schema {schema!r} on "
+            f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}: {exc}"
+        ) from exc
