@@ -35,6 +35,7 @@ test: lint
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/projections.py
+	$(BIN)/python bench/alerts.py
 
 clean:
 	rm -rf $(VENV) .servicetrace .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,7 @@ from rich.console import Console
 from events.errors import ServicetraceError
 from projections.projector import ProjectionStats
 from services.platform import Platform
+from services.settings import Settings
 from services.views import projection_json, summary_json
 
 __all__ = ["main"]
@@ -36,9 +37,9 @@ def _emit_json(data: Any) -> None:
 
 
 @contextmanager
-def _platform() -> Iterator[Platform]:
+def _platform(settings: Settings | None = None) -> Iterator[Platform]:
     try:
-        with Platform() as platform:
+        with Platform(settings) as platform:
             yield platform
     except ServicetraceError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
@@ -127,7 +128,8 @@ def generate(customers: int, days: int, seed: int, out: Path | None) -> None:
 )
 def project(as_json: bool, follow: bool, poll: float, rebuild: bool) -> None:
     """Bring the views up to the end of the log (resumes from the tracked positions)."""
-    with _platform() as platform:
+    settings = Settings().for_following() if follow else None
+    with _platform(settings) as platform:
         stats = platform.projector.rebuild() if rebuild else ProjectionStats()
         if follow:
             stats = stats + _follow(platform, poll)

@@ -63,11 +63,22 @@ def _kafka_log(settings: Settings) -> EventLog:
     from events.log.kafka import KafkaEventLog, KafkaLogConfig
     from schemas.serde import touchpoint_event_id
 
+    # Only the touchpoint topic takes the read timings: the projector follows it, and ending a
+    # read early there only defers records to its next pass. The decision topics are read by
+    # the relay's reconciliation, where a premature end would publish a message twice.
+    reads: dict[str, Any] = {}
+    if settings.kafka_poll_timeout_ms is not None:
+        reads["poll_timeout_ms"] = settings.kafka_poll_timeout_ms
+    if settings.kafka_fetch_max_wait_ms is not None:
+        reads["fetch_max_wait_ms"] = settings.kafka_fetch_max_wait_ms
+    if settings.kafka_end_at_highwater:
+        reads["end_at_highwater"] = True
     config = KafkaLogConfig(
         bootstrap=_kafka_bootstrap(settings),
         topic=settings.kafka_topic,
         index_path=settings.path("kafka-index.sqlite"),
         event_id_of=touchpoint_event_id,
+        **reads,
     )
     return KafkaEventLog(config)
 

@@ -264,6 +264,7 @@ class KafkaTopic:
             self._cursor = (partition, position)
             out: list[Any] = []
             timeout = self.config.poll_timeout_ms
+            at_highwater = self.config.end_at_highwater
             while len(out) < limit:
                 batch = consumer.poll(timeout_ms=timeout, max_records=limit - len(out))
                 records = [r for r in batch.get(tp, ()) if r.offset >= position]
@@ -272,6 +273,8 @@ class KafkaTopic:
                 out.extend(records)
                 position = records[-1].offset + 1
                 self._cursor = (partition, position)
+                if at_highwater and position >= (consumer.highwater(tp) or position + 1):
+                    break  # the end as of the last fetch (see KafkaLogConfig.end_at_highwater)
             return out
 
     def close(self) -> None:

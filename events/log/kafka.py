@@ -117,6 +117,12 @@ class KafkaLogConfig:
     poll_timeout_ms: int = 300
     #: How long the broker may hold an empty fetch; keep it well under ``poll_timeout_ms``.
     fetch_max_wait_ms: int = 100
+    #: End a read as soon as it stands at the high watermark of the fetch that brought its last
+    #: records, instead of confirming the end with an empty poll (a whole ``poll_timeout_ms``
+    #: per partition read). For a follower that reads again anyway (the live projector): the
+    #: watermark can be a prefetch old, so records appended since then wait for its next read.
+    #: Off by default, so a one-off read ends at a fresh empty poll.
+    end_at_highwater: bool = False
     linger_ms: int = 5
     batch_size: int = 1024 * 1024
     #: Bootstrap budget of one connection attempt, number of attempts, backoff between them.
