@@ -17,7 +17,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -81,6 +81,12 @@ class ViewStore:
         self.database = database
         self._quoted_db = quote_identifier(database)
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """A pickled store arrives *detached* (no client): chdb serves one process per data
+        directory, so a process that receives views (the fold worker) must never open it; it
+        needs their folds and table names only, and any query there fails loudly."""
+        return _detached_store, (self.database,)
+
     def table(self, name: str) -> str:
         """The fully qualified, quoted name of table ``name`` in this store."""
         return f"{self._quoted_db}.{quote_identifier(name)}"
@@ -115,3 +121,17 @@ class ViewStore:
         """The single value ``sql`` returns."""
         rows = self.rows(sql, parameters)
         return rows[0][0] if rows else None
+
+
+class _NoClient:
+    """The client of a detached store: every use is a bug, reported as such."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(
+            f"ClickHouse is not reachable from this process (a detached view store): {name}"
+        )
+
+
+def _detached_store(database: str) -> ViewStore:
+    """A :class:`ViewStore` naming ``database`` without a client (see ``__reduce__``)."""
+    return ViewStore(cast(Client, _NoClient()), database)

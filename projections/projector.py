@@ -16,6 +16,13 @@ replaces rows with identical copies. The effect is exactly-once (idempotent-afte
 distributed transaction. Folds see event time only, never the wall clock, so a rebuild gives
 the same views.
 
+The folds run in this process or, for big batches on a machine with a second core, in a fold
+worker process (:mod:`projections.fold_worker`), which gets that core for the GIL-bound folds
+while this process reads the log and the facts and writes the rows. ``fold_process`` chooses;
+by default (``None``) the worker is used when ``batch_size`` is at least
+:data:`FOLD_PROCESS_MIN_BATCH` and the machine has two cores or more: for small batches the
+pipe's round trip and the worker's start cost more than the second core gains.
+
 A record that does not decode never stops the projector (one bad record must not block a
 partition forever) and is never dropped silently: it is logged with its event id and position
 and reported in :class:`ProjectionStats`.
@@ -24,20 +31,27 @@ and reported in :class:`ProjectionStats`.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import cast
 
 from events.log import EventLog, LogRecord
 from events.resources import quiet_gc
 from projections.clickhouse import ViewStore
 from projections.facts import Fact
+from projections.fold_worker import EncodingView, FoldProcess
 from projections.folding import FoldRunner, FoldStats, FoldView
 from projections.positions import ClickHousePositionStore
-from projections.views.journey_view import JourneyView, Undecodable
+from projections.views.fold_table import FoldTableView
+from projections.views.journey_view import FactColumns, JourneyView, Undecodable
 
-__all__ = ["ProjectionStats", "Projector", "Undecodable"]
+__all__ = ["FOLD_PROCESS_MIN_BATCH", "ProjectionStats", "Projector", "Undecodable"]
+
+#: The smallest batch for which the projector folds in a worker process by default.
+FOLD_PROCESS_MIN_BATCH = 10_000
 
 logger = logging.getLogger(__name__)
 
@@ -140,13 +154,101 @@ class _Pipeline:
 
     def _commit(self) -> None:
         folded, self._folded = self._folded, None
-        if folded is None:
+        if folded is not None:
+            _commit(self._projector, self._tally, folded)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A batch the fold worker is folding; its position is not committed."""
+
+    partition: int
+    next_position: int
+
+
+class _WorkerPipeline:
+    """:class:`_Pipeline` with the folds in the worker process, one batch further apart.
+
+    While the worker folds batch k-1, this process reads the log, waits for batch k's journey
+    rows, reads batch k's facts back and queues batch k+1's journey insert; then it collects
+    batch k-1's encoded rows (answering the worker's questions), queues their write, and
+    sends batch k. Positions are committed once a batch's rows are written, as in process.
+    Batch k is sent only after batch k-1 is collected: both directions carry megabytes, and
+    two processes each blocked sending to the other would deadlock.
+    """
+
+    def __init__(
+        self, projector: Projector, worker: FoldProcess, writer: ThreadPoolExecutor, tally: _Tally
+    ) -> None:
+        self._projector = projector
+        self._worker = worker
+        self._writer = writer
+        self._tally = tally
+        self._stored: _Stored | None = None
+        self._sent: _Sent | None = None
+        self._folded: _Folded | None = None
+
+    def push(self, partition: int, records: list[LogRecord]) -> None:
+        """Take the next batch (see the class doc for what overlaps what)."""
+        columns = self._finish_stored()
+        stored = self._stored
+        written = self._writer.submit(self._projector.journey.write, records)
+        self._stored = _Stored(
+            partition, records[0].position, records[-1].position, len(records), written
+        )
+        if stored is not None:
+            self._collect()
+            self._send(stored, columns)
+
+    def drain(self) -> None:
+        """Fold, write and commit whatever is still in flight."""
+        columns = self._finish_stored()
+        stored, self._stored = self._stored, None
+        if stored is not None:
+            self._collect()
+            self._send(stored, columns)
+        self._collect()
+        self._commit()
+
+    def _finish_stored(self) -> FactColumns:
+        """Wait for the stored batch's journey rows and read its facts back, as columns."""
+        stored = self._stored
+        if stored is None:
+            return []
+        bad = stored.written.result()
+        self._tally.undecodable.extend(bad)
+        self._tally.events += stored.count - len(bad)
+        journey = self._projector.journey
+        return journey.fact_columns_at(stored.partition, stored.first, stored.last)
+
+    def _collect(self) -> None:
+        """Take the worker's result for the batch it folds and queue the write of its rows."""
+        sent, self._sent = self._sent, None
+        if sent is None:
             return
-        folded.written.result()
-        projector = self._projector
-        projector.positions.commit(projector.name, {folded.partition: folded.next_position})
-        self._tally.positions[folded.partition] = folded.next_position
-        self._tally.batches += 1
+        stats, inserts = self._worker.result()
+        self._tally.folds.add(stats)
+        self._commit()
+        written = self._writer.submit(self._worker.write, inserts)
+        self._folded = _Folded(sent.partition, sent.next_position, written)
+
+    def _send(self, stored: _Stored, columns: FactColumns) -> None:
+        complete = stored.partition in self._projector._complete
+        self._worker.submit(columns, complete)
+        self._sent = _Sent(stored.partition, stored.last + 1)
+
+    def _commit(self) -> None:
+        folded, self._folded = self._folded, None
+        if folded is not None:
+            _commit(self._projector, self._tally, folded)
+
+
+def _commit(projector: Projector, tally: _Tally, folded: _Folded) -> None:
+    """Commit ``folded``'s position once its fold rows are written (re-raising a failure)."""
+    folded.written.result()
+    projector.positions.commit(projector.name, {folded.partition: folded.next_position})
+    tally.positions[folded.partition] = folded.next_position
+    tally.batches += 1
 
 
 @dataclass(slots=True)
@@ -177,6 +279,7 @@ class Projector:
         name: str = "views",
         batch_size: int = 5000,
         max_facts: int = 2_000_000,
+        fold_process: bool | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -185,6 +288,9 @@ class Projector:
         self.batch_size = batch_size
         self.journey = journey or JourneyView(store)
         self.folds = FoldRunner(self.journey, folds, max_facts=max_facts)
+        self.max_facts = max_facts
+        self.fold_process = _use_fold_process(fold_process, batch_size, folds)
+        self._worker: FoldProcess | None = None
         self.positions = ClickHousePositionStore(store)
         #: Partitions this process read from position 0: every fact of their customers went
         #: through this projector's folds (see :meth:`FoldRunner.apply`).
@@ -209,12 +315,37 @@ class Projector:
         tally = _Tally()
         committed = self.positions.get(self.name)
         tally.positions = {p: committed.get(p, 0) for p in range(self.log.partitions)}
-        with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix="view-writes") as writer:
-            pipeline = _Pipeline(self, writer, tally)
-            for partition, records in self._batches(committed, max_batches):
-                pipeline.push(partition, records)
-            pipeline.drain()
+        try:
+            with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix="view-writes") as writer:
+                pipeline = self._pipeline(writer, tally)
+                for partition, records in self._batches(committed, max_batches):
+                    pipeline.push(partition, records)
+                pipeline.drain()
+        except BaseException:
+            self._forget_folds()
+            raise
         return tally.freeze()
+
+    def _pipeline(self, writer: ThreadPoolExecutor, tally: _Tally) -> _Pipeline | _WorkerPipeline:
+        if not self.fold_process:
+            return _Pipeline(self, writer, tally)
+        if self._worker is None:
+            views = [cast(EncodingView, view) for view in self.folds.views]
+            self._worker = FoldProcess(self.journey, views, self.max_facts)
+        return _WorkerPipeline(self, self._worker, writer, tally)
+
+    def _forget_folds(self) -> None:
+        """After a failed run the fold state may be ahead of what was written (a batch folded,
+        its rows never written): forget it, so customers are loaded again from the views."""
+        self.folds.clear()
+        self._complete.clear()
+        self.close()
+
+    def close(self) -> None:
+        """Stop the fold worker, if one runs (a later run starts a new one)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
 
     def _batches(
         self, committed: Mapping[int, int], max_batches: int | None
@@ -266,5 +397,19 @@ class Projector:
         for view in self.folds.views:
             view.reset()
         self.folds.clear()
+        if self._worker is not None:
+            self._worker.clear()
         self._complete.clear()
         return self.run_once()
+
+
+def _use_fold_process(wanted: bool | None, batch_size: int, views: Sequence[FoldView]) -> bool:
+    """Whether to fold in a worker process (see the module doc); only views that can encode
+    their rows apart from sending them (fold tables) can be folded there."""
+    if not views or not all(isinstance(view, FoldTableView) for view in views):
+        if wanted:
+            raise ValueError("only fold-table views can be folded in a worker process")
+        return False
+    if wanted is not None:
+        return wanted
+    return batch_size >= FOLD_PROCESS_MIN_BATCH and (os.cpu_count() or 1) >= 2
