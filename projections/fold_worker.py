@@ -29,7 +29,7 @@ from contextlib import suppress
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from events.resources import Closing
+from events.resources import Closing, unmap_large_buffers
 from projections.facts import Fact
 from projections.folding import Changes, FoldRunner, FoldStats, FoldView
 from projections.views.fold_table import Insert
@@ -75,6 +75,7 @@ class FoldProcess(Closing):
         max_facts: int,
         timeout: float = 600.0,
     ) -> None:
+        unmap_large_buffers()  # batches travel as big buffers, here and in the worker
         self._journey = journey
         self._views = {view.name: view for view in views}
         self._timeout = timeout
@@ -220,6 +221,7 @@ def _serve(conn: Connection, views: list[EncodingView], max_facts: int) -> None:
     # them all are pure cost.
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
+    unmap_large_buffers()
     remote = _Remote(conn)
     runner = FoldRunner(remote, views, max_facts, stored=remote)
     while True:
