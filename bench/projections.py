@@ -78,6 +78,15 @@ def _status_kb(pid: int, field: str) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
+
+
 def _tree() -> list[int]:
     """This process and all its descendants (the fold worker)."""
     children: dict[int, list[int]] = {}
@@ -112,13 +121,14 @@ class _TreeRss:
             total = sum(_status_kb(pid, "VmRSS") for pid in _tree())
             self.peak_kb = max(self.peak_kb, total)
 
-    def stop(self) -> dict[str, int]:
+    def stop(self) -> dict[str, Any]:
         """Stop sampling; the figures, taken while every process of the run still lives."""
         self._stop.set()
         self._thread.join()
         pids = _tree()
         return {
             "processes": len(pids),
+            "cpu_seconds": [_cpu_seconds(pid) for pid in pids],
             "peak_rss_mb": round(sum(_status_kb(pid, "VmHWM") for pid in pids) / 1024),
             "peak_rss_sampled_mb": round(self.peak_kb / 1024),
             "peak_rss_main_mb": round(_peak_rss_mb()),

@@ -12,8 +12,8 @@ batch's result. The worker returns rows already encoded as the views' inserts (J
 which the projector sends to ClickHouse, *then* commits the batch's position: exactly-once
 stays the projector's business, as in process.
 
-Messages, projector → worker: ``("fold", columns, complete)``, ``("clear",)``, ``("stop",)``
-and ``("answer", value)``; worker → projector: ``("need", method, args)``,
+Messages, projector → worker: ``("fold", pickled (columns, complete))``, ``("clear",)``,
+``("stop",)`` and ``("answer", value)``; worker → projector: ``("need", method, args)``,
 ``("folded", stats, inserts)`` and ``("error", traceback)``. A worker that dies or stops
 answering surfaces as :class:`FoldWorkerError`, never as a hang.
 """
@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import pickle
+import threading
 import traceback
-from collections import deque
 from collections.abc import Hashable, Iterable, Sequence
 from contextlib import suppress
 from multiprocessing.connection import Connection
+from queue import SimpleQueue
 from typing import Any, Protocol
 
 from events.resources import Closing, unmap_large_buffers
@@ -35,7 +37,11 @@ from projections.folding import Changes, FoldRunner, FoldStats, FoldView
 from projections.views.fold_table import Insert
 from projections.views.journey_view import FactColumns, JourneyView, facts_from_columns
 
-__all__ = ["EncodingView", "FoldProcess", "FoldWorkerError", "Inserts"]
+__all__ = ["MAX_IN_FLIGHT", "EncodingView", "FoldProcess", "FoldWorkerError", "Inserts"]
+
+#: Batches the projector may hand over before collecting the first: one folded while the
+#: next waits in the worker, so the worker never idles waiting for the projector.
+MAX_IN_FLIGHT = 2
 
 #: A batch's fold rows, encoded: (view name, insert), in the order they must be written.
 Inserts = list[tuple[str, Insert]]
@@ -59,7 +65,8 @@ class FoldWorkerError(RuntimeError):
 
 
 class FoldProcess(Closing):
-    """The projector's handle on its fold worker (one batch in flight at a time).
+    """The projector's handle on its fold worker: batches are submitted, and their results
+    collected, in order; :data:`MAX_IN_FLIGHT` may be submitted and not yet collected.
 
     ``views`` are pickled to the worker (their stores arrive detached, see
     :meth:`~projections.clickhouse.ViewStore.__reduce__`). The worker is *spawned*: forking
@@ -86,21 +93,29 @@ class FoldProcess(Closing):
         )
         self._process.start()
         child.close()
-        self._in_flight = False
+        self._in_flight = 0
 
     @property
     def pid(self) -> int | None:
         return self._process.pid
 
+    @property
+    def in_flight(self) -> int:
+        """Batches submitted and not yet collected."""
+        return self._in_flight
+
     def submit(self, columns: FactColumns, complete_history: bool) -> None:
         """Hand one batch's facts to the worker; :meth:`result` collects what it folded."""
-        if self._in_flight:
-            raise RuntimeError("collect the previous batch's result first")
-        self._send(("fold", columns, complete_history))
-        self._in_flight = True
+        if self._in_flight >= MAX_IN_FLIGHT:
+            raise RuntimeError("collect a batch's result before submitting another")
+        # Pickled apart, so the batch waits in the worker as one compact buffer (not a million
+        # objects) until the worker gets to it.
+        self._send(("fold", pickle.dumps((columns, complete_history), pickle.HIGHEST_PROTOCOL)))
+        self._in_flight += 1
 
     def result(self) -> tuple[FoldStats, Inserts]:
-        """The submitted batch's stats and encoded rows, answering the worker's questions."""
+        """The oldest submitted batch's stats and encoded rows; answers the worker's
+        questions meanwhile (they are about that batch: the worker folds in order)."""
         if not self._in_flight:
             raise RuntimeError("no batch submitted")
         while True:
@@ -108,7 +123,7 @@ class FoldProcess(Closing):
             if message[0] == "need":
                 self._send(("answer", self._answer(message[1], message[2])))
             elif message[0] == "folded":
-                self._in_flight = False
+                self._in_flight -= 1
                 return message[1], message[2]
             else:
                 raise FoldWorkerError(f"the fold worker failed:\n{message[1]}")
@@ -176,22 +191,32 @@ class FoldProcess(Closing):
 class _Remote:
     """The worker's side of the pipe: its commands, and the store questions it asks.
 
+    A thread receives (so the projector can hand over the next batch while this one is
+    folded) and another sends (so a batch's rows travel while the next one is folded): the
+    fold never waits for the pipe, and neither process can block the other with a big message.
     It is the :class:`~projections.folding.HistorySource` and the
     :class:`~projections.folding.StoredRows` of the worker's :class:`FoldRunner`.
     """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._commands: deque[tuple[Any, ...]] = deque()
+        self._commands: SimpleQueue[tuple[Any, ...]] = SimpleQueue()
+        self._answers: SimpleQueue[tuple[Any, ...]] = SimpleQueue()
+        self._outbox: SimpleQueue[tuple[Any, ...] | None] = SimpleQueue()
+        self._sender = threading.Thread(target=self._send_all, name="fold-send", daemon=True)
+        self._sender.start()
+        threading.Thread(target=self._receive_all, name="fold-receive", daemon=True).start()
 
     def next_command(self) -> tuple[Any, ...]:
-        if self._commands:
-            return self._commands.popleft()
-        try:
-            command: tuple[Any, ...] = self._conn.recv()
-        except EOFError:
-            return ("stop",)  # the projector is gone (killed): nothing left to fold for
-        return command
+        return self._commands.get()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        self._outbox.put(message)
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Send what is queued (an error report) before the process ends."""
+        self._outbox.put(None)
+        self._sender.join(timeout)
 
     def facts_of(self, customers: Iterable[str]) -> list[Fact]:
         return facts_from_columns(self._ask("facts_of", sorted(set(customers))))
@@ -204,15 +229,33 @@ class _Remote:
         return int(self._ask("max_version"))
 
     def _ask(self, method: str, *args: Any) -> Any:
-        """Ask the projector and wait for its answer; commands arriving meanwhile wait too."""
-        self._conn.send(("need", method, args))
+        """Ask the projector and wait for its answer."""
+        self.send(("need", method, args))
+        message = self._answers.get()
+        if message[0] == "stop":
+            raise SystemExit(0)
+        return message[1]
+
+    def _receive_all(self) -> None:
         while True:
-            message = self.next_command()
+            try:
+                message: tuple[Any, ...] = self._conn.recv()
+            except (EOFError, OSError):
+                message = ("stop",)  # the projector is gone (killed): nothing left to fold for
             if message[0] == "answer":
-                return message[1]
+                self._answers.put(message)
+                continue
+            self._commands.put(message)
             if message[0] == "stop":
-                raise SystemExit(0)
-            self._commands.append(message)
+                self._answers.put(message)  # a question waiting for an answer waits no more
+                return
+
+    def _send_all(self) -> None:
+        while (message := self._outbox.get()) is not None:
+            try:
+                self._conn.send(message)
+            except OSError:
+                return  # the projector is gone
 
 
 def _serve(conn: Connection, views: list[EncodingView], max_facts: int) -> None:
@@ -232,9 +275,11 @@ def _serve(conn: Connection, views: list[EncodingView], max_facts: int) -> None:
             runner.clear()
             continue
         try:
-            conn.send(_fold(runner, views, command[1], command[2]))
+            columns, complete = pickle.loads(command[1])
+            remote.send(_fold(runner, views, columns, complete))
         except Exception:  # reported to the projector, which raises it there
-            conn.send(("error", traceback.format_exc()))
+            remote.send(("error", traceback.format_exc()))
+            remote.flush()
             return
 
 

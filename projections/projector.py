@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from events.log import EventLog, LogRecord
 from events.resources import quiet_gc
 from projections.clickhouse import ViewStore
 from projections.facts import Fact
-from projections.fold_worker import EncodingView, FoldProcess
+from projections.fold_worker import MAX_IN_FLIGHT, EncodingView, FoldProcess
 from projections.folding import FoldRunner, FoldStats, FoldView
 from projections.positions import ClickHousePositionStore
 from projections.views.fold_table import FoldTableView
@@ -167,14 +168,13 @@ class _Sent:
 
 
 class _WorkerPipeline:
-    """:class:`_Pipeline` with the folds in the worker process, one batch further apart.
+    """:class:`_Pipeline` with the folds in the worker process, further apart.
 
-    While the worker folds batch k-1, this process reads the log, waits for batch k's journey
-    rows, reads batch k's facts back and queues batch k+1's journey insert; then it collects
-    batch k-1's encoded rows (answering the worker's questions), queues their write, and
-    sends batch k. Positions are committed once a batch's rows are written, as in process.
-    Batch k is sent only after batch k-1 is collected: both directions carry megabytes, and
-    two processes each blocked sending to the other would deadlock.
+    Batch k is handed to the worker as soon as its facts are read back, while the worker may
+    still fold batch k-1: the worker goes from one batch to the next without waiting for this
+    process. Then batch k-1's encoded rows are collected (the worker's questions answered
+    meanwhile) and their write is queued behind batch k+1's journey insert. Positions are
+    committed once a batch's rows are written, as in process.
     """
 
     def __init__(
@@ -185,7 +185,7 @@ class _WorkerPipeline:
         self._writer = writer
         self._tally = tally
         self._stored: _Stored | None = None
-        self._sent: _Sent | None = None
+        self._sent: deque[_Sent] = deque()
         self._folded: _Folded | None = None
 
     def push(self, partition: int, records: list[LogRecord]) -> None:
@@ -197,17 +197,18 @@ class _WorkerPipeline:
             partition, records[0].position, records[-1].position, len(records), written
         )
         if stored is not None:
-            self._collect()
             self._send(stored, columns)
+        if len(self._sent) >= MAX_IN_FLIGHT:
+            self._collect()
 
     def drain(self) -> None:
         """Fold, write and commit whatever is still in flight."""
         columns = self._finish_stored()
         stored, self._stored = self._stored, None
         if stored is not None:
-            self._collect()
             self._send(stored, columns)
-        self._collect()
+        while self._sent:
+            self._collect()
         self._commit()
 
     def _finish_stored(self) -> FactColumns:
@@ -221,21 +222,19 @@ class _WorkerPipeline:
         journey = self._projector.journey
         return journey.fact_columns_at(stored.partition, stored.first, stored.last)
 
+    def _send(self, stored: _Stored, columns: FactColumns) -> None:
+        complete = stored.partition in self._projector._complete
+        self._worker.submit(columns, complete)
+        self._sent.append(_Sent(stored.partition, stored.last + 1))
+
     def _collect(self) -> None:
-        """Take the worker's result for the batch it folds and queue the write of its rows."""
-        sent, self._sent = self._sent, None
-        if sent is None:
-            return
+        """Take the worker's result for the oldest batch it has and queue its rows' write."""
+        sent = self._sent.popleft()
         stats, inserts = self._worker.result()
         self._tally.folds.add(stats)
         self._commit()
         written = self._writer.submit(self._worker.write, inserts)
         self._folded = _Folded(sent.partition, sent.next_position, written)
-
-    def _send(self, stored: _Stored, columns: FactColumns) -> None:
-        complete = stored.partition in self._projector._complete
-        self._worker.submit(columns, complete)
-        self._sent = _Sent(stored.partition, stored.last + 1)
 
     def _commit(self) -> None:
         folded, self._folded = self._folded, None
