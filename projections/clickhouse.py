@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
 
 __all__ = ["ViewStore", "connect", "quote_identifier"]
 
@@ -79,6 +80,7 @@ class ViewStore:
     def __init__(self, client: Client, database: str) -> None:
         self.client = client
         self.database = database
+        self._purge = True
         self._quoted_db = quote_identifier(database)
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
@@ -102,6 +104,20 @@ class ViewStore:
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
         """Run a statement that returns no rows (DDL, TRUNCATE, DELETE)."""
         self.client.command(sql, parameters=dict(parameters) if parameters else None)
+
+    def release_memory(self) -> None:
+        """Have the embedded engine return the memory its allocator keeps for reuse.
+
+        Why: jemalloc keeps freed pages of every insert for seconds before giving them back,
+        and in a projection (one big insert after another, in this process) that pool stood at
+        ~120 MB, a fifth of the projector's memory. Purging once a batch costs milliseconds.
+        A ClickHouse server manages its own memory: nothing is done there.
+        """
+        if self._purge and self.client in _embedded.values():
+            try:
+                self.command("SYSTEM JEMALLOC PURGE")
+            except ClickHouseError:
+                self._purge = False  # an engine built without jemalloc: nothing to give back
 
     def rows(
         self,

@@ -43,7 +43,7 @@ from events.log import EventLog, LogRecord
 from events.resources import quiet_gc
 from projections.clickhouse import ViewStore
 from projections.facts import Fact
-from projections.fold_worker import MAX_IN_FLIGHT, EncodingView, FoldProcess
+from projections.fold_worker import MAX_IN_FLIGHT, EncodingView, FoldProcess, Inserts
 from projections.folding import FoldRunner, FoldStats, FoldView
 from projections.positions import ClickHousePositionStore
 from projections.views.fold_table import FoldTableView
@@ -233,8 +233,13 @@ class _WorkerPipeline:
         stats, inserts = self._worker.result()
         self._tally.folds.add(stats)
         self._commit()
-        written = self._writer.submit(self._worker.write, inserts)
+        written = self._writer.submit(self._write, inserts)
         self._folded = _Folded(sent.partition, sent.next_position, written)
+
+    def _write(self, inserts: Inserts) -> None:
+        """Write a batch's fold rows; then let the engine give back what the batch used."""
+        self._worker.write(inserts)
+        self._projector.journey.store.release_memory()
 
     def _commit(self) -> None:
         folded, self._folded = self._folded, None
