@@ -314,7 +314,11 @@ class Projector:
         stores batch k+1 in the journey view, then writes batch k's fold rows; batch k's
         position is committed only once those rows are written. The journey view may hold a
         batch or two more than the committed positions say: a crash re-delivers them and the
-        journey deduplicates.
+        journey deduplicates. With a fold worker (:class:`_WorkerPipeline`) the folds leave
+        this process, and the same order holds one batch further apart.
+
+        A failed run forgets the fold state (and stops the worker): it may be ahead of what was
+        written, and the next run reloads the customers it meets from the views.
         """
         tally = _Tally()
         committed = self.positions.get(self.name)
