@@ -10,11 +10,18 @@ embedded log of generated touchpoints:
 * ``projection``: ``Projector.run_once`` from position 0 into the journey, scene, compliance
   and customer views (channel analytics is computed at read time: its query is timed apart).
 
+Peak RSS counts the whole process tree: the projector folds in a worker process for batches
+this size, so ``peak_rss_mb`` is the sum of every process's own peak (``VmHWM``: an upper bound
+of the tree's peak, as the peaks need not coincide) and ``peak_rss_sampled_mb`` the highest
+sum of current RSS seen by sampling the tree every 0.1 s. (Until 2026-11-23 only the bench
+process itself was counted, which was all there was.)
+
 Targets (issue 3, 2-core machine): >= 50,000 events/s and <= 1.5 GB peak RSS for the full
 projection of 1M events.
 
-Usage: ``python bench/projections.py [--events 1000000] [--workdir DIR]``; with ``--workdir``
-the generated log is kept and reused by later runs.
+Usage: ``python bench/projections.py [--events 1000000] [--workdir DIR] [--fold-process
+auto|on|off] [--skip-baseline]``; with ``--workdir`` the generated log is kept and reused by
+later runs.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from io import BytesIO
 from itertools import islice
@@ -57,6 +65,74 @@ def _settings(home: Path) -> Any:
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _status_kb(pid: int, field: str) -> int:
+    """A ``/proc/<pid>/status`` memory field in kB (0 when the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
+
+
+def _tree() -> list[int]:
+    """This process and all its descendants (the fold worker)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+class _TreeRss:
+    """Samples the summed RSS of the process tree every 0.1 s in a thread."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            total = sum(_status_kb(pid, "VmRSS") for pid in _tree())
+            self.peak_kb = max(self.peak_kb, total)
+
+    def stop(self) -> dict[str, Any]:
+        """Stop sampling; the figures, taken while every process of the run still lives."""
+        self._stop.set()
+        self._thread.join()
+        pids = _tree()
+        return {
+            "processes": len(pids),
+            "cpu_seconds": [_cpu_seconds(pid) for pid in pids],
+            "peak_rss_mb": round(sum(_status_kb(pid, "VmHWM") for pid in pids) / 1024),
+            "peak_rss_sampled_mb": round(self.peak_kb / 1024),
+            "peak_rss_main_mb": round(_peak_rss_mb()),
+        }
 
 
 def prepare(home: Path, events: int) -> dict[str, Any]:
@@ -120,10 +196,13 @@ def project(home: Path) -> dict[str, Any]:
         projector.positions.reset(projector.name)
         for view in (projector.journey, *projector.folds.views):
             view.reset()
+        sampler = _TreeRss()
         started = time.perf_counter()
         stats = projector.run_once()
         elapsed = time.perf_counter() - started
         result = _rate(stats.events, elapsed)
+        result["fold_process"] = projector.fold_process
+        result.update(sampler.stop())
         query = time.perf_counter()
         channels = platform_.channel_view.totals()
         result["channel_query_seconds"] = round(time.perf_counter() - query, 3)
@@ -146,14 +225,17 @@ def _rate(count: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def _stage(home: Path, stage: str) -> dict[str, Any]:
+def _stage(home: Path, stage: str, fold_process: str = "auto") -> dict[str, Any]:
     """Run ``stage`` in a fresh interpreter and return what it printed."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    if fold_process != "auto":
+        env["SERVICETRACE_PROJECTION_FOLD_PROCESS"] = "true" if fold_process == "on" else "false"
     done = subprocess.run(
         [sys.executable, __file__, "--stage", stage, "--workdir", str(home)],
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        env=env,
     )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -163,6 +245,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--stage", choices=["read", "read_decode", "project"], default=None)
+    parser.add_argument(
+        "--fold-process",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="fold in a worker process (default: the projector's own choice)",
+    )
+    parser.add_argument("--skip-baseline", action="store_true", help="measure the projection only")
     args = parser.parse_args()
     if args.stage is not None:
         home = args.workdir
@@ -175,9 +264,11 @@ def main() -> None:
         return
     home = args.workdir or Path(tempfile.mkdtemp(prefix="bench-projections-"))
     prepared = prepare(home, args.events)
-    baseline = {"read": _stage(home, "read"), "read_decode": _stage(home, "read_decode")}
-    projection = _stage(home, "project")
-    decoded = baseline["read_decode"]["events_per_s"]
+    baseline = {}
+    if not args.skip_baseline:
+        baseline = {"read": _stage(home, "read"), "read_decode": _stage(home, "read_decode")}
+    projection = _stage(home, "project", args.fold_process)
+    decoded = baseline["read_decode"]["events_per_s"] if baseline else None
     print(
         json.dumps(
             {
@@ -186,7 +277,9 @@ def main() -> None:
                 "baseline": baseline,
                 "projection": projection,
                 "ratios": {
-                    "projection_vs_read_decode": round(projection["events_per_s"] / decoded, 2)
+                    "projection_vs_read_decode": (
+                        round(projection["events_per_s"] / decoded, 2) if decoded else None
+                    )
                 },
                 "targets": {
                     "events_per_s": TARGET_EVENTS_PER_S,

@@ -20,11 +20,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from projections.facts import Fact, in_event_time_order, order_key
 
-__all__ = ["FoldRunner", "FoldStats", "FoldView"]
+__all__ = ["Changes", "FoldRunner", "FoldStats", "FoldView", "HistorySource", "StoredRows"]
 
 
 class FoldView(Protocol):
@@ -54,6 +55,40 @@ class HistorySource(Protocol):
     def facts_of(self, customers: Iterable[str]) -> list[Fact]: ...
 
 
+class StoredRows(Protocol):
+    """What the views already hold: their live keys per customer and their highest version.
+
+    In process the views answer themselves (:class:`_ViewsAnswer`); a fold worker process,
+    which has no ClickHouse, asks the projector process instead.
+    """
+
+    def keys_of(self, view: str, customers: Sequence[str]) -> dict[str, set[Hashable]]: ...
+
+    def max_version(self) -> int: ...
+
+
+class _ViewsAnswer:
+    """:class:`StoredRows` asked of the views themselves."""
+
+    def __init__(self, views: Sequence[FoldView]) -> None:
+        self._views = {view.name: view for view in views}
+
+    def keys_of(self, view: str, customers: Sequence[str]) -> dict[str, set[Hashable]]:
+        return self._views[view].keys_of(customers)
+
+    def max_version(self) -> int:
+        return max((view.max_version() for view in self._views.values()), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """One batch's changed rows per view, to be written at ``version``."""
+
+    version: int
+    upserts: dict[str, list[Any]]
+    retracts: dict[str, list[tuple[str, Hashable]]]
+
+
 @dataclass(slots=True)
 class _Customer:
     facts: list[Fact]
@@ -81,10 +116,15 @@ class FoldRunner:
     """Applies batches of facts to the fold views."""
 
     def __init__(
-        self, history: HistorySource, views: Sequence[FoldView], max_facts: int = 2_000_000
+        self,
+        history: HistorySource,
+        views: Sequence[FoldView],
+        max_facts: int = 2_000_000,
+        stored: StoredRows | None = None,
     ) -> None:
         self.views = list(views)
         self._history = history
+        self._stored = stored or _ViewsAnswer(self.views)
         self._max_facts = max_facts
         self._cache: OrderedDict[str, _Customer] = OrderedDict()
         self._cached_facts = 0
@@ -123,13 +163,26 @@ class FoldRunner:
         ``also`` names customers to refold without new facts: a view whose rows depend on the
         passing of (stream) time, like the risk engine's deadlines, asks for them.
         """
+        stats, changes = self.changes(facts, complete_history, also)
+        if changes is None:
+            return stats, _nothing
+        return stats, partial(self.write, changes)
+
+    def changes(
+        self,
+        facts: Sequence[Fact],
+        complete_history: bool = False,
+        also: Iterable[str] = (),
+    ) -> tuple[FoldStats, Changes | None]:
+        """What :meth:`fold` does, with the changed rows returned instead of a writer (``None``
+        when nothing was folded): a fold worker process encodes them for the projector."""
         stats = FoldStats()
         touched = _by_customer(facts)
         refold = set(also) - touched.keys()
         for customer_id in refold:
             touched[customer_id] = []
         if not touched or not self.views:
-            return stats, _nothing
+            return stats, None
         version = self._next_version()
         unknown = [c for c in touched if c not in self._cache]
         first_seen: list[str] = []
@@ -151,19 +204,19 @@ class FoldRunner:
             stats.retracted += len(retracts[view.name])
         stats.customers = len(touched)
         self._evict()
+        return stats, Changes(version, upserts, retracts)
 
-        def write() -> None:
-            for view in self.views:
-                # Retractions first: at equal versions the row inserted last wins, and a key
-                # both retracted and rewritten (never, by construction) must stay alive.
-                view.retract(retracts[view.name], version)
-                view.upsert(upserts[view.name], version)
-
-        return stats, write
+    def write(self, changes: Changes) -> None:
+        """Write ``changes`` into the views."""
+        for view in self.views:
+            # Retractions first: at equal versions the row inserted last wins, and a key
+            # both retracted and rewritten (never, by construction) must stay alive.
+            view.retract(changes.retracts[view.name], changes.version)
+            view.upsert(changes.upserts[view.name], changes.version)
 
     def _next_version(self) -> int:
         if self._version is None:
-            self._version = max((view.max_version() for view in self.views), default=0)
+            self._version = self._stored.max_version()
             self._started_empty = self._version == 0
         self._version += 1
         return self._version
@@ -185,7 +238,7 @@ class FoldRunner:
         if not customers:
             return {}
         histories = _by_customer(self._history.facts_of(customers))
-        stored = {view.name: view.keys_of(customers) for view in self.views}
+        stored = {view.name: self._stored.keys_of(view.name, customers) for view in self.views}
         loaded = {}
         for customer_id in customers:
             facts = in_event_time_order([*histories.get(customer_id, ()), *touched[customer_id]])

@@ -17,6 +17,13 @@ replaces rows with identical copies. The effect is exactly-once (idempotent-afte
 distributed transaction. Folds see event time only, never the wall clock, so a rebuild gives
 the same views.
 
+The folds run in this process or, for big batches on a machine with a second core, in a fold
+worker process (:mod:`projections.fold_worker`), which gets that core for the GIL-bound folds
+while this process reads the log and the facts and writes the rows. ``fold_process`` chooses;
+by default (``None``) the worker is used when ``batch_size`` is at least
+:data:`FOLD_PROCESS_MIN_BATCH` and the machine has two cores or more: for small batches the
+pipe's round trip and the worker's start cost more than the second core gains.
+
 A record that does not decode never stops the projector (one bad record must not block a
 partition forever) and is never dropped silently: it is logged with its event id and position
 and reported in :class:`ProjectionStats`.
@@ -25,20 +32,28 @@ and reported in :class:`ProjectionStats`.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import cast
 
 from events.log import EventLog, LogRecord
 from events.resources import quiet_gc
 from projections.clickhouse import ViewStore
 from projections.facts import Fact
+from projections.fold_worker import MAX_IN_FLIGHT, EncodingView, FoldProcess, Inserts
 from projections.folding import FoldRunner, FoldStats, FoldView
 from projections.positions import ClickHousePositionStore
-from projections.views.journey_view import JourneyView, Undecodable
+from projections.views.fold_table import FoldTableView
+from projections.views.journey_view import FactColumns, JourneyView, Undecodable
 
-__all__ = ["ProjectionStats", "Projector", "Undecodable"]
+__all__ = ["FOLD_PROCESS_MIN_BATCH", "ProjectionStats", "Projector", "Undecodable"]
+
+#: The smallest batch for which the projector folds in a worker process by default.
+FOLD_PROCESS_MIN_BATCH = 10_000
 
 logger = logging.getLogger(__name__)
 
@@ -107,11 +122,10 @@ class _Pipeline:
         """Take the next batch: fold the previous one while the writer stores this one."""
         facts = self._finish_previous()
         journey = self._projector.journey
-        records = batch[0][1] if len(batch) == 1 else [r for _, part in batch for r in part]
+        records = _records(batch)
         written = self._writer.submit(journey.write, records)
         stored = self._stored
-        ranges = {partition: (part[0].position, part[-1].position) for partition, part in batch}
-        self._stored = _Stored(ranges, len(records), written)
+        self._stored = _Stored(_ranges(batch), len(records), written)
         if stored is not None:
             self._fold(stored, facts)
 
@@ -142,18 +156,120 @@ class _Pipeline:
         complete = projector._complete.issuperset(stored.ranges)
         stats, write = projector.folds.fold(facts, complete_history=complete)
         self._tally.folds.add(stats)
-        ends = {partition: last + 1 for partition, (_, last) in stored.ranges.items()}
-        self._folded = _Folded(ends, self._writer.submit(write))
+        self._folded = _Folded(_ends(stored), self._writer.submit(write))
 
     def _commit(self) -> None:
         folded, self._folded = self._folded, None
-        if folded is None:
-            return
-        folded.written.result()
-        projector = self._projector
-        projector.positions.commit(projector.name, folded.next_positions)
-        self._tally.positions.update(folded.next_positions)
-        self._tally.batches += 1
+        if folded is not None:
+            _commit(self._projector, self._tally, folded)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A batch the fold worker is folding; its positions are not committed."""
+
+    next_positions: dict[int, int]
+
+
+class _WorkerPipeline:
+    """:class:`_Pipeline` with the folds in the worker process, further apart.
+
+    Batch k is handed to the worker as soon as its facts are read back, while the worker may
+    still fold batch k-1: the worker goes from one batch to the next without waiting for this
+    process. Then batch k-1's encoded rows are collected (the worker's questions answered
+    meanwhile) and their write is queued behind batch k+1's journey insert. Positions are
+    committed once a batch's rows are written, as in process.
+    """
+
+    def __init__(
+        self, projector: Projector, worker: FoldProcess, writer: ThreadPoolExecutor, tally: _Tally
+    ) -> None:
+        self._projector = projector
+        self._worker = worker
+        self._writer = writer
+        self._tally = tally
+        self._stored: _Stored | None = None
+        self._sent: deque[_Sent] = deque()
+        self._folded: _Folded | None = None
+
+    def push(self, batch: _Batch) -> None:
+        """Take the next batch (see the class doc for what overlaps what)."""
+        columns = self._finish_stored()
+        stored = self._stored
+        records = _records(batch)
+        written = self._writer.submit(self._projector.journey.write, records)
+        self._stored = _Stored(_ranges(batch), len(records), written)
+        if stored is not None:
+            self._send(stored, columns)
+        if len(self._sent) >= MAX_IN_FLIGHT:
+            self._collect()
+
+    def drain(self) -> None:
+        """Fold, write and commit whatever is still in flight."""
+        columns = self._finish_stored()
+        stored, self._stored = self._stored, None
+        if stored is not None:
+            self._send(stored, columns)
+        while self._sent:
+            self._collect()
+        self._commit()
+
+    def _finish_stored(self) -> FactColumns:
+        """Wait for the stored batch's journey rows and read its facts back, as columns."""
+        stored = self._stored
+        if stored is None:
+            return []
+        bad = stored.written.result()
+        self._tally.undecodable.extend(bad)
+        self._tally.events += stored.count - len(bad)
+        journey = self._projector.journey
+        return journey.fact_columns_in(stored.ranges)
+
+    def _send(self, stored: _Stored, columns: FactColumns) -> None:
+        complete = self._projector._complete.issuperset(stored.ranges)
+        self._worker.submit(columns, complete)
+        self._sent.append(_Sent(_ends(stored)))
+
+    def _collect(self) -> None:
+        """Take the worker's result for the oldest batch it has and queue its rows' write."""
+        sent = self._sent.popleft()
+        stats, inserts = self._worker.result()
+        self._tally.folds.add(stats)
+        self._commit()
+        written = self._writer.submit(self._write, inserts)
+        self._folded = _Folded(sent.next_positions, written)
+
+    def _write(self, inserts: Inserts) -> None:
+        """Write a batch's fold rows; then let the engine give back what the batch used."""
+        self._worker.write(inserts)
+        self._projector.journey.store.release_memory()
+
+    def _commit(self) -> None:
+        folded, self._folded = self._folded, None
+        if folded is not None:
+            _commit(self._projector, self._tally, folded)
+
+
+def _commit(projector: Projector, tally: _Tally, folded: _Folded) -> None:
+    """Commit ``folded``'s positions once its fold rows are written (re-raising a failure)."""
+    folded.written.result()
+    projector.positions.commit(projector.name, folded.next_positions)
+    tally.positions.update(folded.next_positions)
+    tally.batches += 1
+
+
+def _records(batch: _Batch) -> list[LogRecord]:
+    return batch[0][1] if len(batch) == 1 else [r for _, part in batch for r in part]
+
+
+def _ranges(batch: _Batch) -> dict[int, tuple[int, int]]:
+    """Each partition of ``batch`` → the first and last position it holds."""
+    return {partition: (part[0].position, part[-1].position) for partition, part in batch}
+
+
+def _ends(stored: _Stored) -> dict[int, int]:
+    """The next position of each partition once ``stored`` is committed."""
+    return {partition: last + 1 for partition, (_, last) in stored.ranges.items()}
 
 
 @dataclass(slots=True)
@@ -184,6 +300,7 @@ class Projector:
         name: str = "views",
         batch_size: int = 5000,
         max_facts: int = 2_000_000,
+        fold_process: bool | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -192,6 +309,9 @@ class Projector:
         self.batch_size = batch_size
         self.journey = journey or JourneyView(store)
         self.folds = FoldRunner(self.journey, folds, max_facts=max_facts)
+        self.max_facts = max_facts
+        self.fold_process = _use_fold_process(fold_process, batch_size, folds)
+        self._worker: FoldProcess | None = None
         self.positions = ClickHousePositionStore(store)
         #: Partitions this process read from position 0: every fact of their customers went
         #: through this projector's folds (see :meth:`FoldRunner.apply`).
@@ -211,17 +331,46 @@ class Projector:
         stores batch k+1 in the journey view, then writes batch k's fold rows; batch k's
         positions are committed only once those rows are written. The journey view may hold a
         batch or two more than the committed positions say: a crash re-delivers them and the
-        journey deduplicates.
+        journey deduplicates. With a fold worker (:class:`_WorkerPipeline`) the folds leave
+        this process, and the same order holds one batch further apart.
+
+        A failed run forgets the fold state (and stops the worker): it may be ahead of what was
+        written, and the next run reloads the customers it meets from the views.
         """
         tally = _Tally()
         committed = self.positions.get(self.name)
         tally.positions = {p: committed.get(p, 0) for p in range(self.log.partitions)}
-        with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix="view-writes") as writer:
-            pipeline = _Pipeline(self, writer, tally)
-            for batch in self._batches(committed, max_batches):
-                pipeline.push(batch)
-            pipeline.drain()
+        try:
+            with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix="view-writes") as writer:
+                pipeline = self._pipeline(writer, tally)
+                for batch in self._batches(committed, max_batches):
+                    pipeline.push(batch)
+                pipeline.drain()
+        except BaseException:
+            self._forget_folds()
+            raise
         return tally.freeze()
+
+    def _pipeline(self, writer: ThreadPoolExecutor, tally: _Tally) -> _Pipeline | _WorkerPipeline:
+        if not self.fold_process:
+            return _Pipeline(self, writer, tally)
+        if self._worker is None:
+            views = [cast(EncodingView, view) for view in self.folds.views]
+            self._worker = FoldProcess(self.journey, views, self.max_facts)
+        return _WorkerPipeline(self, self._worker, writer, tally)
+
+    def _forget_folds(self) -> None:
+        """After a failed run the fold state may be ahead of what was written (a batch folded,
+        its rows never written): forget it, so customers are loaded again from the views."""
+        self.folds.clear()
+        self._complete.clear()
+        self.close()
+
+    def close(self) -> None:
+        """Stop the fold worker, if one runs (a later run starts a new one)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()
 
     def _batches(self, committed: Mapping[int, int], max_batches: int | None) -> Iterator[_Batch]:
         """Batches of up to ``batch_size`` records from every partition's committed position.
@@ -299,5 +448,19 @@ class Projector:
         for view in self.folds.views:
             view.reset()
         self.folds.clear()
+        if self._worker is not None:
+            self._worker.clear()
         self._complete.clear()
         return self.run_once()
+
+
+def _use_fold_process(wanted: bool | None, batch_size: int, views: Sequence[FoldView]) -> bool:
+    """Whether to fold in a worker process (see the module doc); only views that can encode
+    their rows apart from sending them (fold tables) can be folded there."""
+    if not views or not all(isinstance(view, FoldTableView) for view in views):
+        if wanted:
+            raise ValueError("only fold-table views can be folded in a worker process")
+        return False
+    if wanted is not None:
+        return wanted
+    return batch_size >= FOLD_PROCESS_MIN_BATCH and (os.cpu_count() or 1) >= 2

@@ -222,6 +222,7 @@ class Platform(Closing):
             journey=self.journey_view,
             folds=[self.scene_view, self.compliance_view, self.customer_view],
             batch_size=self.settings.projection_batch_size,
+            fold_process=self.settings.projection_fold_process,
         )
 
     @cached_property
@@ -302,6 +303,9 @@ class Platform(Closing):
         }
 
     def close(self) -> None:
+        projector = self.__dict__.pop("projector", None)
+        if projector is not None:
+            projector.close()
         for name in ("log", "deadletters", "keys", "decisions"):
             adapter = self.__dict__.pop(name, None)
             if adapter is not None:

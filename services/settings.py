@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     projection_batch_size: int = Field(
         50_000, ge=1, le=1_000_000, description="log records per projector batch"
     )
+    projection_fold_process: bool | None = Field(
+        None,
+        description="fold in a second process (needs a second core); default: for batches of "
+        "10,000 records or more on a machine with two cores or more",
+    )
     projections: Path | None = Field(
         None, description="projection config (TOML); default: projections.toml in the home"
     )

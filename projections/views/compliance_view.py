@@ -14,7 +14,7 @@ from projections.clickhouse import ViewStore
 from projections.compliance import ComplianceFold, Violation
 from projections.facts import Fact
 from projections.policy import ProjectionConfig
-from projections.views.fold_table import Column, FoldTable, FoldTableView, micros
+from projections.views.fold_table import Column, FoldTable, FoldTableView, Insert, micros
 
 __all__ = ["ComplianceView"]
 
@@ -48,8 +48,8 @@ class ComplianceView(FoldTableView):
         found = fold.violations(facts)
         return {(violation.event_id, violation.rule): violation for violation in found}
 
-    def upsert(self, violations: Sequence[Violation], version: int) -> None:
-        self.rows.upsert(
+    def encode_upsert(self, violations: Sequence[Violation], version: int) -> Insert | None:
+        return self.rows.encode_upsert(
             [
                 (
                     v.customer_id,

@@ -15,7 +15,7 @@ from typing import Any
 from projections.clickhouse import ViewStore
 from projections.customer import CustomerProfile, ProfileFold
 from projections.facts import Fact
-from projections.views.fold_table import Column, FoldTable, FoldTableView, micros
+from projections.views.fold_table import Column, FoldTable, FoldTableView, Insert, micros
 
 __all__ = ["CustomerView"]
 
@@ -61,8 +61,8 @@ class CustomerView(FoldTableView):
         profile = fold.profile(facts)
         return {profile.customer_id: profile}
 
-    def upsert(self, profiles: Sequence[CustomerProfile], version: int) -> None:
-        self.rows.upsert(
+    def encode_upsert(self, profiles: Sequence[CustomerProfile], version: int) -> Insert | None:
+        return self.rows.encode_upsert(
             [
                 (
                     p.customer_id,

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from projections.clickhouse import ViewStore
 
-__all__ = ["Column", "FoldTable", "FoldTableView", "micros"]
+__all__ = ["Column", "FoldTable", "FoldTableView", "Insert", "micros"]
 
 _UTC_MICROS = "DateTime64(6, 'UTC')"
 
@@ -52,6 +52,15 @@ def micros(name: str, *, nullable: bool = False) -> Column:
     table = f"Nullable({_UTC_MICROS})" if nullable else _UTC_MICROS
     inbox = "Nullable(Int64)" if nullable else "Int64"
     return Column(name, table, inbox, f"fromUnixTimestamp64Micro(`{name}`, 'UTC')")
+
+
+class Insert(NamedTuple):
+    """Encoded rows ready for a fold table's inbox: built by whoever folds (possibly a fold
+    worker process without ClickHouse), sent by whoever holds the client."""
+
+    names: tuple[str, ...] | None
+    data: bytes
+    fmt: str
 
 
 class FoldTable:
@@ -99,25 +108,37 @@ class FoldTable:
 
     def upsert(self, rows: Sequence[Sequence[Any]], version: int) -> None:
         """Write ``rows`` (values in column order) as the current state of their keys."""
-        if not rows:
-            return
-        columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
-        columns.append([version] * len(rows))
-        columns.append([0] * len(rows))
-        self._send(None, orjson.dumps(columns), "JSONCompactColumns")
+        self.send(self.encode_upsert(rows, version))
 
     def retract(self, keys: Iterable[tuple[str, Hashable]], version: int) -> None:
         """Delete the rows of ``keys`` (``(customer_id, key)`` pairs) as of ``version``."""
+        self.send(self.encode_retract(keys, version))
+
+    def encode_upsert(self, rows: Sequence[Sequence[Any]], version: int) -> Insert | None:
+        """The insert of :meth:`upsert`, encoded but not sent (pure: no ClickHouse needed)."""
+        if not rows:
+            return None
+        columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
+        columns.append([version] * len(rows))
+        columns.append([0] * len(rows))
+        return Insert(None, orjson.dumps(columns), "JSONCompactColumns")
+
+    def encode_retract(self, keys: Iterable[tuple[str, Hashable]], version: int) -> Insert | None:
+        """The insert of :meth:`retract`, encoded but not sent (pure: no ClickHouse needed)."""
         rows = [
             orjson.dumps([customer, *(_key_values(key) if self.key else ()), version, 1])
             for customer, key in keys
         ]
-        if rows:
-            names = ["customer_id", *self.key, "version", "deleted"]
-            self._send(names, b"\n".join(rows), "JSONCompactEachRow")
+        if not rows:
+            return None
+        names = ("customer_id", *self.key, "version", "deleted")
+        return Insert(names, b"\n".join(rows), "JSONCompactEachRow")
 
-    def _send(self, names: list[str] | None, data: bytes, fmt: str) -> None:
-        self.store.client.raw_insert(self._inbox, names, data, fmt=fmt)
+    def send(self, insert: Insert | None) -> None:
+        """Write an encoded insert (nothing for ``None``)."""
+        if insert is not None:
+            names = list(insert.names) if insert.names is not None else None
+            self.store.client.raw_insert(self._inbox, names, insert.data, fmt=insert.fmt)
 
     def keys_of(self, customers: Sequence[str]) -> dict[str, set[Hashable]]:
         """The live keys of each of ``customers`` (customers with none are absent)."""
@@ -167,9 +188,26 @@ def _key_values(key: Hashable) -> list[Any]:
 
 
 class FoldTableView:
-    """What every fold view delegates to its :class:`FoldTable` (``self.rows``)."""
+    """What every fold view delegates to its :class:`FoldTable` (``self.rows``).
+
+    A subclass turns its fold's rows into column values in :meth:`encode_upsert`; writing is
+    split into encoding (pure, so a fold worker process can do it) and sending (:meth:`send`,
+    where the ClickHouse client is).
+    """
 
     rows: FoldTable
+
+    def encode_upsert(self, rows: Sequence[Any], version: int) -> Insert | None:
+        raise NotImplementedError
+
+    def encode_retract(self, keys: Iterable[tuple[str, Hashable]], version: int) -> Insert | None:
+        return self.rows.encode_retract(keys, version)
+
+    def send(self, insert: Insert | None) -> None:
+        self.rows.send(insert)
+
+    def upsert(self, rows: Sequence[Any], version: int) -> None:
+        self.send(self.encode_upsert(rows, version))
 
     def ensure(self) -> None:
         self.rows.ensure()
@@ -178,7 +216,7 @@ class FoldTableView:
         self.rows.reset()
 
     def retract(self, keys: Iterable[tuple[str, Hashable]], version: int) -> None:
-        self.rows.retract(keys, version)
+        self.send(self.encode_retract(keys, version))
 
     def keys_of(self, customers: Sequence[str]) -> dict[str, set[Hashable]]:
         return self.rows.keys_of(customers)

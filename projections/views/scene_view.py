@@ -15,7 +15,7 @@ from projections.clickhouse import ViewStore
 from projections.facts import Fact
 from projections.policy import ProjectionConfig
 from projections.scenes import Scene, SceneFold, price_table
-from projections.views.fold_table import Column, FoldTable, FoldTableView, micros
+from projections.views.fold_table import Column, FoldTable, FoldTableView, Insert, micros
 
 __all__ = ["SceneView"]
 
@@ -143,8 +143,8 @@ class SceneView(FoldTableView):
             )
         return {scene.episode_id: scene for scene in fold.scenes(facts)}
 
-    def upsert(self, scenes: Sequence[Scene], version: int) -> None:
-        self.rows.upsert([scene_row(scene) for scene in scenes], version)
+    def encode_upsert(self, scenes: Sequence[Scene], version: int) -> Insert | None:
+        return self.rows.encode_upsert([scene_row(scene) for scene in scenes], version)
 
     # -- reads -----------------------------------------------------------------------------
 

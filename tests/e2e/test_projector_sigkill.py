@@ -7,7 +7,9 @@ times, and then allowed to finish. Every view's checksum (computed in ClickHouse
 deduplicated rows) and the committed positions must then equal the reference.
 
 Kills land anywhere: while chdb starts, in the middle of a journey insert, between the fold
-writes and the position commit. Small batches (1,000 records) make the last two likely.
+writes and the position commit. Small batches (1,000 records) make the last two likely. The
+killed projector folds in a worker process (``SERVICETRACE_PROJECTION_FOLD_PROCESS``), the way
+big runs do, or in process; the reference always folds in process.
 """
 
 from __future__ import annotations
@@ -29,19 +31,20 @@ KILLS = 10
 SEED = 20261123
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, fold_process: str = "false") -> dict[str, str]:
     return {
         **os.environ,
         "SERVICETRACE_HOME": str(home),
         "SERVICETRACE_PEPPER": "sigkill-pepper-0123456789",
         "SERVICETRACE_PROJECTION_BATCH_SIZE": "1000",
+        "SERVICETRACE_PROJECTION_FOLD_PROCESS": fold_process,
     }
 
 
-def _run(home: Path, *args: str) -> Any:
+def _run(home: Path, *args: str, fold_process: str = "false") -> Any:
     done = subprocess.run(
         [sys.executable, "-m", "services", *args],
-        env=_env(home),
+        env=_env(home, fold_process),
         capture_output=True,
         text=True,
         timeout=600,
@@ -52,11 +55,11 @@ def _run(home: Path, *args: str) -> Any:
     return json.loads(done.stdout) if "--json" in args else done.stdout
 
 
-def _kill_at_random(home: Path, delay: float) -> int | None:
+def _kill_at_random(home: Path, delay: float, fold_process: str) -> int | None:
     """Start a projector, SIGKILL it after ``delay`` seconds; its exit code if it finished."""
     process = subprocess.Popen(
         [sys.executable, "-m", "services", "project", "--json"],
-        env=_env(home),
+        env=_env(home, fold_process),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -69,7 +72,10 @@ def _kill_at_random(home: Path, delay: float) -> int | None:
 
 
 @pytest.mark.slow
-def test_views_after_random_sigkills_equal_an_uninterrupted_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fold_process", ["true", "false"])
+def test_views_after_random_sigkills_equal_an_uninterrupted_run(
+    tmp_path: Path, fold_process: str
+) -> None:
     killed_home, reference_home = tmp_path / "killed", tmp_path / "reference"
     data = tmp_path / "touchpoints.ndjson"
     _run(
@@ -97,11 +103,11 @@ def test_views_after_random_sigkills_equal_an_uninterrupted_run(tmp_path: Path) 
     rng = random.Random(SEED)
     kills, progress = 0, []
     while kills < KILLS:
-        if _kill_at_random(killed_home, rng.uniform(0.3, 1.6)) is not None:
+        if _kill_at_random(killed_home, rng.uniform(0.3, 1.6), fold_process) is not None:
             break  # finished before the kill: the remaining kills would hit nothing
         kills += 1
         progress.append(_run(killed_home, "checksums", "--json")["touchpoints"])
-    finished = _run(killed_home, "project", "--json")
+    finished = _run(killed_home, "project", "--json", fold_process=fold_process)
     actual = _run(killed_home, "checksums", "--json")
 
     assert kills >= KILLS, f"the projector finished after only {kills} kills"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,6 +16,7 @@ from events.log.memory import MemoryEventLog
 from events.log.sqlite import SqliteEventLog
 from events.touchpoint import Touchpoint
 from projections.clickhouse import ViewStore
+from projections.fold_worker import FoldWorkerError
 from projections.projector import Projector
 from projections.scenes import Scene
 from projections.views import (
@@ -248,4 +251,84 @@ def test_a_tiny_history_cache_evicts_and_reloads_to_the_same_views(
     stats = projector(log, view_store, batch_size=6, max_facts=5).run_once()
 
     assert stats.folds.cold > 0, "evicted customers were loaded again from the journey view"
+    assert checksums(view_store) == expected
+
+
+# -- folds in a worker process -------------------------------------------------------------------
+
+
+def test_folds_in_a_worker_process_give_the_same_views(
+    log: EventLog, view_store: ViewStore
+) -> None:
+    touchpoints = journeys()
+    append(log, touchpoints[:30])
+    expected_before = reference_checksums(log, view_store)
+    runner = projector(log, view_store, batch_size=4, max_facts=5, fold_process=True)
+    try:
+        first = runner.run_once()
+        assert checksums(view_store) == expected_before
+        append(log, touchpoints[30:])
+        expected = reference_checksums(log, view_store)
+        runner.run_once()
+        assert checksums(view_store) == expected
+        assert first.folds.cold > 0, "evicted customers were asked of this process and loaded"
+        runner.rebuild()
+        assert checksums(view_store) == expected
+    finally:
+        runner.close()
+
+
+def test_a_worker_resumes_views_written_in_process(log: EventLog, view_store: ViewStore) -> None:
+    """A worker started on non-empty views asks for stored keys and the highest version."""
+    touchpoints = journeys()
+    append(log, touchpoints[:25])
+    projector(log, view_store, batch_size=5, fold_process=False).run_once()
+    append(log, touchpoints[25:])
+    expected = reference_checksums(log, view_store)
+    runner = projector(log, view_store, batch_size=5, fold_process=True)
+    try:
+        stats = runner.run_once()
+    finally:
+        runner.close()
+    assert stats.folds.cold > 0
+    assert checksums(view_store) == expected
+
+
+class FailingScenes(SceneView):
+    """Fails in the fold worker: the failure must reach the projector as an error."""
+
+    def fold(self, facts: Sequence[Any], scratch: dict[str, Any]) -> dict[Any, Scene]:
+        raise ValueError("a fold that fails")
+
+
+def test_a_failing_fold_in_the_worker_is_raised_in_the_projector(
+    log: EventLog, view_store: ViewStore
+) -> None:
+    append(log, journeys())
+    runner = projector(log, view_store, FailingScenes(view_store), batch_size=5, fold_process=True)
+    try:
+        with pytest.raises(FoldWorkerError, match="a fold that fails"):
+            runner.run_once()
+        assert runner.positions.get("views") == {}, "no position without the fold rows"
+    finally:
+        runner.close()
+
+
+def test_a_killed_worker_is_an_error_and_the_next_run_recovers(
+    log: EventLog, view_store: ViewStore
+) -> None:
+    touchpoints = journeys()
+    append(log, touchpoints[:20])
+    runner = projector(log, view_store, batch_size=5, fold_process=True)
+    try:
+        runner.run_once()
+        assert runner._worker is not None and runner._worker.pid is not None
+        os.kill(runner._worker.pid, signal.SIGKILL)
+        append(log, touchpoints[20:])
+        expected = reference_checksums(log, view_store)
+        with pytest.raises(FoldWorkerError):
+            runner.run_once()
+        runner.run_once()
+    finally:
+        runner.close()
     assert checksums(view_store) == expected
