@@ -225,7 +225,7 @@ def _settings(opts: Options, role: str) -> Any:
         kafka_poll_timeout_ms=opts.poll_timeout_ms,
         kafka_fetch_max_wait_ms=opts.fetch_max_wait_ms,
         kafka_end_at_highwater=opts.end_at_highwater,
-    )
+    ).for_following()  # what `servicetrace project --follow` runs with
 
 
 def _write(path: str, data: Any) -> None:

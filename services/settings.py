@@ -83,7 +83,8 @@ class Settings(BaseSettings):
 
     def for_following(self) -> Settings:
         """These settings for a process that follows the touchpoint log live (``project
-        --follow``): short Kafka reads ending at the high watermark, unless configured.
+        --follow``): short Kafka reads ending at the high watermark and the folds in process,
+        unless configured.
 
         Measured by ``bench/alerts.py`` at 2,000 touchpoints/s: with the one-off defaults a
         partition that never goes quiet is read until the batch is full, and alerts arrive
@@ -93,6 +94,9 @@ class Settings(BaseSettings):
             "kafka_poll_timeout_ms": 50,
             "kafka_fetch_max_wait_ms": 10,
             "kafka_end_at_highwater": True,
+            # A live pass holds a few hundred records: the fold worker's pipe round trip
+            # would cost more than its second core gains.
+            "projection_fold_process": False,
         }
         chosen = {k: v for k, v in live.items() if k not in self.model_fields_set}
         return self.model_copy(update=chosen)

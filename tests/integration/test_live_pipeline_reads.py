@@ -148,6 +148,7 @@ def test_following_takes_the_live_read_timings_unless_configured(
     live = Settings().for_following()
     assert (live.kafka_poll_timeout_ms, live.kafka_fetch_max_wait_ms) == (50, 10)
     assert live.kafka_end_at_highwater
+    assert live.projection_fold_process is False
     assert Settings().kafka_poll_timeout_ms is None  # one-off commands keep the log's default
     monkeypatch.setenv("SERVICETRACE_KAFKA_POLL_TIMEOUT_MS", "120")
     monkeypatch.setenv("SERVICETRACE_KAFKA_END_AT_HIGHWATER", "false")
