@@ -58,8 +58,8 @@ import time
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -456,17 +456,6 @@ def _create_topics(bootstrap: str, topics: Sequence[str]) -> None:
         admin.close()
 
 
-@contextmanager
-def _broker(given: str | None, workdir: Path) -> Iterator[str]:
-    if given:
-        yield given
-        return
-    from services.devbroker import tansu_broker
-
-    with tansu_broker(workdir / "tansu") as bootstrap:
-        yield bootstrap
-
-
 def _spawn() -> Any:
     return multiprocessing.get_context("spawn")
 
@@ -736,7 +725,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             args.workdir.mkdir(parents=True, exist_ok=True)
             tmp = str(args.workdir)
-        bootstrap = stack.enter_context(_broker(args.bootstrap, Path(tmp)))
+        from services.devbroker import given_or_tansu
+
+        bootstrap = stack.enter_context(given_or_tansu(args.bootstrap, Path(tmp)))
         opts = Options(
             bootstrap=bootstrap,
             workdir=tmp,

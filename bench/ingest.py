@@ -28,8 +28,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from events.log.kafka import KafkaEventLog, KafkaLogConfig
 from events.log.sqlite import SqliteEventLog
 from events.personal import PersonalVault
 from schemas.serde import TouchpointSerde, touchpoint_event_id
-from services.devbroker import tansu_broker
+from services.devbroker import given_or_tansu
 from services.generate import dumps_record, generate
 from services.ingest.admission import AdmissionPool, IntakeRecipe
 from services.ingest.pipeline import IngestPipeline
@@ -187,15 +187,6 @@ def _create_topic(bootstrap: str, topic: str) -> None:
         admin.close()
 
 
-@contextmanager
-def _broker(given: str | None, workdir: Path) -> Iterator[str]:
-    if given:
-        yield given
-        return
-    with tansu_broker(workdir / "tansu") as bootstrap:
-        yield bootstrap
-
-
 def _measure(name: str, lines: list[str], work: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One measurement, run in this (fresh) process: ``embedded:W``, ``kafka:W``, ``raw`` or
     ``stages``."""
@@ -244,7 +235,7 @@ def _embedded(input_path: Path, work: Path, args: argparse.Namespace) -> dict[st
 
 
 def _kafka(input_path: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    with _broker(args.bootstrap, work) as bootstrap:
+    with given_or_tansu(args.bootstrap, work) as bootstrap:
 
         def measure(name: str) -> dict[str, Any]:
             return _in_fresh_process(name, input_path, work, args, bootstrap)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kafka import KafkaAdminClient
 
-__all__ = ["BrokerUnavailable", "broker_answers", "tansu_broker"]
+__all__ = ["BrokerUnavailable", "broker_answers", "given_or_tansu", "tansu_broker"]
 
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 5.0
@@ -133,3 +133,13 @@ def tansu_broker(workdir: Path) -> Iterator[str]:
         yield f"127.0.0.1:{port}"
     finally:
         _stop(process)
+
+
+@contextmanager
+def given_or_tansu(given: str | None, workdir: Path) -> Iterator[str]:
+    """``given`` (a broker someone runs) if set, else a tansu broker for the duration."""
+    if given:
+        yield given
+        return
+    with tansu_broker(workdir / "tansu") as bootstrap:
+        yield bootstrap
