@@ -15,24 +15,15 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from services.decisions.domain import Alert
+from services.decisions.domain import ALERT_CHANGES
 
 if TYPE_CHECKING:
     from services.decisions.application import DecisionsApp
 
 __all__ = ["AlertBoard", "AlertRow"]
 
-_ALERT_TOPICS = {
-    get_topic(cls): name
-    for cls, name in (
-        (Alert.Raised, "raised"),  # type: ignore[attr-defined]
-        (Alert.Acknowledged, "acknowledged"),  # type: ignore[attr-defined]
-        (Alert.Resolved, "resolved"),  # type: ignore[attr-defined]
-        (Alert.Dismissed, "dismissed"),  # type: ignore[attr-defined]
-        (Alert.Withdrawn, "withdrawn"),  # type: ignore[attr-defined]
-        (Alert.Reinstated, "open"),  # type: ignore[attr-defined]
-    )
-}
+#: Alert event topic → the change it is.
+_ALERT_TOPICS = {get_topic(cls): change for cls, change in ALERT_CHANGES}
 _PAGE = 1000
 
 
@@ -78,13 +69,13 @@ class AlertBoard:
                     return changed
 
     def _fold(self, notification: Any) -> int:
-        status = _ALERT_TOPICS.get(notification.topic)
-        if status is None:
+        change = _ALERT_TOPICS.get(notification.topic)
+        if change is None:
             return 0
         event: Any = self._app.mapper.to_domain_event(notification)
         key = str(event.originator_id)
         when = event.timestamp.isoformat(timespec="seconds")
-        if status == "raised":
+        if change == "raised":
             self._rows[key] = AlertRow(
                 alert_id=key,
                 customer_id=event.customer_id,
@@ -100,6 +91,7 @@ class AlertBoard:
             )
         elif key in self._rows:
             by = getattr(event, "by", "risk engine")
+            status = "open" if change == "reinstated" else change
             self._rows[key] = replace(self._rows[key], status=status, last_by=by, last_when=when)
         return 1
 

@@ -26,6 +26,7 @@ from eventsourcing.domain import Aggregate, event
 from projections.risk.decisions import Decision
 
 __all__ = [
+    "ALERT_CHANGES",
     "ALERT_STATUSES",
     "Alert",
     "CustomerRisk",
@@ -289,3 +290,16 @@ class CustomerRisk(Aggregate):
         self.changes.append(
             {"decision_id": "", "action": "flag_cleared", "by": by, "reason": reason, "when": when}
         )
+
+
+#: Every event of an alert's life and the change it is to a subscriber (the ``change`` of an
+#: alerts-topic message); the alert's status after it is the change, except that a raised or
+#: reinstated alert is ``open``.
+ALERT_CHANGES: tuple[tuple[type[Any], str], ...] = (
+    (Alert.Raised, "raised"),  # type: ignore[attr-defined]
+    (Alert.Acknowledged, "acknowledged"),  # type: ignore[attr-defined]
+    (Alert.Resolved, "resolved"),  # type: ignore[attr-defined]
+    (Alert.Dismissed, "dismissed"),  # type: ignore[attr-defined]
+    (Alert.Withdrawn, "withdrawn"),  # type: ignore[attr-defined]
+    (Alert.Reinstated, "reinstated"),  # type: ignore[attr-defined]
+)

@@ -19,7 +19,7 @@ from uuid import UUID, uuid5
 from events.log import Entry
 from schemas.registry import FileSchemaRegistry
 from schemas.serde import AvroSerde
-from services.decisions.domain import Alert, CustomerRisk
+from services.decisions.domain import ALERT_CHANGES, Alert, CustomerRisk
 
 __all__ = [
     "ALERTS_TOPIC",
@@ -108,14 +108,7 @@ def _register_alert(event_class: Any, change: str) -> None:
     _message.register(event_class, publish)
 
 
-for _class, _change in (
-    (Alert.Raised, "raised"),  # type: ignore[attr-defined]
-    (Alert.Acknowledged, "acknowledged"),  # type: ignore[attr-defined]
-    (Alert.Resolved, "resolved"),  # type: ignore[attr-defined]
-    (Alert.Dismissed, "dismissed"),  # type: ignore[attr-defined]
-    (Alert.Withdrawn, "withdrawn"),  # type: ignore[attr-defined]
-    (Alert.Reinstated, "reinstated"),  # type: ignore[attr-defined]
-):
+for _class, _change in ALERT_CHANGES:
     _register_alert(_class, _change)
 
 
