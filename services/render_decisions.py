@@ -17,31 +17,29 @@ def _when(iso: str | None) -> str:
     return (iso or "")[:16].replace("T", " ")
 
 
+#: Columns of the alert table: (heading, row key); the narrow terminal keeps the first set.
+_ALERT_COLUMNS = (("alert", "alert_id"), ("rule", "rule_id"), ("customer", "customer_id"))
+_WIDE_COLUMNS = (("status", "status"), ("severity", "severity"), ("service", "service_type"))
+_WIDE = 120
+
+
 def print_alerts(console: Console, rows: Sequence[Mapping[str, Any]]) -> None:
-    table = Table(
-        "alert",
-        "status",
-        "severity",
-        "rule",
-        "customer",
-        "service",
-        "at (UTC)",
-        "summary",
-        title=f"{len(rows)} alert(s)",
-        title_justify="left",
-    )
+    """The board: identifying columns never wrap, the summary takes the rest of the width;
+    on a terminal narrower than 120 columns status, severity and service are left out (the
+    severity still colours the rule)."""
+    wide = console.width >= _WIDE
+    columns = _ALERT_COLUMNS + (_WIDE_COLUMNS if wide else ())
+    table = Table(title=f"{len(rows)} alert(s)", title_justify="left")
+    for heading, _ in columns:
+        table.add_column(heading, no_wrap=True)
+    table.add_column("at (UTC)", no_wrap=True)
+    table.add_column("summary", ratio=1)
     for row in rows:
         style = _SEVERITY.get(row["severity"], "")
-        table.add_row(
-            row["alert_id"][:8],
-            row["status"],
-            f"[{style}]{row['severity']}[/]",
-            row["rule_id"],
-            row["customer_id"],
-            row["service_type"],
-            _when(row["at"]),
-            row["summary"],
-        )
+        cells = {**row, "alert_id": row["alert_id"][:8]}
+        cells["rule_id"] = f"[{style}]{row['rule_id']}[/]"
+        cells["severity"] = f"[{style}]{row['severity']}[/]"
+        table.add_row(*(cells[key] for _, key in columns), _when(row["at"]), row["summary"])
     console.print(table)
 
 
