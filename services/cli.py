@@ -388,13 +388,15 @@ def demo(customers: int, days: int, seed: int) -> None:
         run_demo(platform, console, customers=customers, days=days, seed=seed)
 
 
-def _register_decision_commands() -> None:
-    from services.cli_decisions import register
+def _register_commands() -> None:
+    """Commands kept in their own modules, one per capability."""
+    from services import cli_audit, cli_decisions, cli_export, cli_replay, cli_whatif
 
-    register(cli)
+    for module in (cli_decisions, cli_replay, cli_whatif, cli_audit, cli_export):
+        module.register(cli)
 
 
-_register_decision_commands()
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
