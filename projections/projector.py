@@ -46,11 +46,16 @@ from projections.clickhouse import ViewStore
 from projections.facts import Fact
 from projections.fold_worker import MAX_IN_FLIGHT, EncodingView, FoldProcess, Inserts
 from projections.folding import FoldRunner, FoldStats, FoldView
-from projections.positions import ClickHousePositionStore
+from projections.positions import GENERATION_SUFFIX, ClickHousePositionStore, consumer_key
 from projections.views.fold_table import FoldTableView
 from projections.views.journey_view import FactColumns, JourneyView, Undecodable
 
-__all__ = ["FOLD_PROCESS_MIN_BATCH", "ProjectionStats", "Projector", "Undecodable"]
+__all__ = [
+    "FOLD_PROCESS_MIN_BATCH",
+    "ProjectionStats",
+    "Projector",
+    "Undecodable",
+]
 
 #: The smallest batch for which the projector folds in a worker process by default.
 FOLD_PROCESS_MIN_BATCH = 10_000
@@ -253,7 +258,7 @@ class _WorkerPipeline:
 def _commit(projector: Projector, tally: _Tally, folded: _Folded) -> None:
     """Commit ``folded``'s positions once its fold rows are written (re-raising a failure)."""
     folded.written.result()
-    projector.positions.commit(projector.name, folded.next_positions)
+    projector.positions.commit(projector.consumer, folded.next_positions)
     tally.positions.update(folded.next_positions)
     tally.batches += 1
 
@@ -316,6 +321,9 @@ class Projector:
         #: Partitions this process read from position 0: every fact of their customers went
         #: through this projector's folds (see :meth:`FoldRunner.apply`).
         self._complete: set[int] = set()
+        #: Held by every pass; a rebuild takes it to swap the tables between two passes.
+        self.lock = threading.RLock()
+        self._generation: int | None = None
         store.ensure()
         self.positions.ensure()
         self.journey.ensure()
@@ -337,19 +345,60 @@ class Projector:
         A failed run forgets the fold state (and stops the worker): it may be ahead of what was
         written, and the next run reloads the customers it meets from the views.
         """
-        tally = _Tally()
-        committed = self.positions.get(self.name)
-        tally.positions = {p: committed.get(p, 0) for p in range(self.log.partitions)}
-        try:
-            with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix="view-writes") as writer:
-                pipeline = self._pipeline(writer, tally)
-                for batch in self._batches(committed, max_batches):
-                    pipeline.push(batch)
-                pipeline.drain()
-        except BaseException:
+        with self.lock:
+            tally = _Tally()
+            committed = self._committed()
+            tally.positions = {p: committed.get(p, 0) for p in range(self.log.partitions)}
+            try:
+                with quiet_gc(), ThreadPoolExecutor(1, thread_name_prefix="view-writes") as writer:
+                    pipeline = self._pipeline(writer, tally)
+                    for batch in self._batches(committed, max_batches):
+                        pipeline.push(batch)
+                    pipeline.drain()
+            except BaseException:
+                self._forget_folds()
+                raise
+            return tally.freeze()
+
+    @property
+    def generation_consumer(self) -> str:
+        """Where the views' generation is kept, beside the positions (see :meth:`_committed`)."""
+        return f"{self.name}{GENERATION_SUFFIX}"
+
+    @property
+    def consumer(self) -> str:
+        """Where this projector commits its positions: keyed by the generation of the views it
+        last read (:func:`~projections.positions.consumer_key`)."""
+        return consumer_key(self.name, self._generation or 0)
+
+    def generation(self) -> int:
+        """How many times the views were swapped for rebuilt ones (0: never)."""
+        return self.positions.current(self.name)[0]
+
+    def committed(self) -> dict[int, int]:
+        """The positions committed in the current generation of the views."""
+        return self.positions.current(self.name)[1]
+
+    def _committed(self) -> dict[int, int]:
+        """The committed positions; forgets the fold state when the views were swapped.
+
+        A rebuild (:mod:`replay.rebuild`) replaces the tables under this projector and bumps the
+        generation. The folds' cached histories, rows and versions describe the old tables, so
+        they are dropped and customers are loaded again from the new ones. Positions are kept
+        per generation, so a pass that started before a swap (in another process) commits where
+        the new generation never looks, and its records are simply read again.
+        """
+        generation, positions = self.positions.current(self.name)
+        if self._generation is not None and generation != self._generation:
+            logger.info("views were rebuilt (generation %d): fold state forgotten", generation)
+            self.forget()
+        self._generation = generation
+        return positions
+
+    def forget(self) -> None:
+        """Drop every cached history and fold row (the views were swapped or reset)."""
+        with self.lock:
             self._forget_folds()
-            raise
-        return tally.freeze()
 
     def _pipeline(self, writer: ThreadPoolExecutor, tally: _Tally) -> _Pipeline | _WorkerPipeline:
         if not self.fold_process:
@@ -443,7 +492,8 @@ class Projector:
         views with no positions, which re-projection dedupes; the other order could leave empty
         views with positions at the end, which would lose everything.
         """
-        self.positions.reset(self.name)
+        self._committed()
+        self.positions.reset(self.consumer)
         self.journey.reset()
         for view in self.folds.views:
             view.reset()

@@ -369,6 +369,13 @@ class JourneyView:
         )
         return [(str(customer), int(n)) for customer, n in rows]
 
+    def customer_ids(self) -> list[str]:
+        """Every customer with a touchpoint, sorted."""
+        rows = self.store.rows(
+            f"SELECT DISTINCT customer_id FROM {self.table} ORDER BY customer_id"
+        )
+        return [str(row[0]) for row in rows]
+
     def customer_count(self) -> int:
         """Distinct customers with at least one touchpoint."""
         return int(self.store.scalar(f"SELECT uniqExact(customer_id) FROM {self.table}"))

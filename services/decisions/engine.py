@@ -24,20 +24,19 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from projections.facts import DAY_US, HOUR_US, Fact
 from projections.folding import FoldRunner
 from projections.policy import ProjectionConfig
-from projections.positions import ClickHousePositionStore
 from projections.risk import RuleSet, assess
 from projections.risk.decisions import Decision
 from projections.views.journey_view import JourneyView
 from services.decisions.application import DecisionsApp
 
-__all__ = ["RiskEngine", "RiskStats", "RiskView"]
+__all__ = ["RiskEngine", "RiskStats", "RiskView", "TrackedPositions"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +44,20 @@ logger = logging.getLogger(__name__)
 WITHDRAWN = "no longer holds: a touchpoint that arrived late changed the history"
 #: Kinds whose decisions can fall due later (SLA deadlines, flag expiry).
 _TIMED_KINDS = ("complaint", "feedback")
+
+
+class TrackedPositions(Protocol):
+    """Where the engine keeps its positions and finds the projector's (the positions table,
+    or a rebuild's shadow that keeps its own in memory)."""
+
+    def ensure(self) -> None: ...
+
+    def get(self, consumer: str) -> dict[int, int]: ...
+
+    def current(self, name: str) -> tuple[int, dict[int, int]]:
+        """The generation of ``name``'s views and its positions in it (the projector's)."""
+
+    def commit(self, consumer: str, positions: Mapping[int, int]) -> None: ...
 
 
 class RiskView:
@@ -112,7 +125,7 @@ class RiskEngine:
     def __init__(
         self,
         journey: JourneyView,
-        positions: ClickHousePositionStore,
+        positions: TrackedPositions,
         app: DecisionsApp,
         rules: RuleSet,
         config: ProjectionConfig,
@@ -148,7 +161,7 @@ class RiskEngine:
         mine = self.positions.get(self.name)
         if self._stream_time is None:
             self._recover(mine)
-        upstream = self.positions.get(self.upstream)
+        upstream = self.positions.current(self.upstream)[1]
         positions = {p: mine.get(p, 0) for p in range(self.partitions)}
         self._complete.update(p for p, position in positions.items() if position == 0)
         while ranges := self._next_ranges(positions, upstream):
