@@ -20,6 +20,7 @@ from events.log import EventLog
 from events.personal import PersonalVault
 from events.resources import Closing
 from projections.clickhouse import ViewStore, connect
+from projections.folding import FoldView
 from projections.policy import ProjectionConfig, load_projection_config
 from projections.projector import Projector
 from projections.risk import RuleSet, load_rules
@@ -29,11 +30,13 @@ from projections.views import (
     CustomerView,
     JourneyView,
     SceneView,
+    standard_folds,
 )
 from schemas.serde import TouchpointSerde
 from services.settings import Settings
 
 if TYPE_CHECKING:
+    from services.audit import AuditApp
     from services.decisions import DecisionsApp
     from services.decisions.engine import RiskEngine
     from services.decisions.relay import OutboxRelay
@@ -214,6 +217,11 @@ class Platform(Closing):
     def channel_view(self) -> ChannelView:
         return ChannelView(self.view_store, self.projection_config.costs)
 
+    def views_in(self, store: ViewStore) -> tuple[JourneyView, list[FoldView]]:
+        """The journey view and the fold views the projector keeps, in ``store`` (the live
+        ones are :attr:`journey_view` and friends; a rebuild builds them in a shadow store)."""
+        return JourneyView(store), standard_folds(store, self.projection_config)
+
     @cached_property
     def projector(self) -> Projector:
         return Projector(
@@ -250,6 +258,26 @@ class Platform(Closing):
         from services.decisions import DecisionsApp
 
         return DecisionsApp(self.decisions_url)
+
+    @property
+    def audit_url(self) -> str:
+        """The audit store: never the decisions' SQLite file (eventsourcing's SQLite recorder
+        names its table ``stored_events`` whatever the application), but on PostgreSQL the
+        same DSN (there the tables carry the application's name)."""
+        settings = self.settings
+        if settings.audit:
+            return settings.audit
+        if settings.postgres_dsn:
+            return settings.postgres_dsn
+        if settings.log == "memory":
+            return "memory:"
+        return f"sqlite:///{settings.path('audit.sqlite').resolve()}"
+
+    @cached_property
+    def audit(self) -> AuditApp:
+        from services.audit import AuditApp
+
+        return AuditApp(self.audit_url)
 
     @cached_property
     def risk_engine(self) -> RiskEngine:
@@ -295,7 +323,7 @@ class Platform(Closing):
             "customers": self.customer_view.checksum(),
             "channels": self.channel_view.checksum(),
         }
-        positions = projector.positions.get(projector.name)
+        positions = projector.committed()
         return {
             "views": views,
             "positions": {str(p): n for p, n in sorted(positions.items())},
@@ -306,7 +334,7 @@ class Platform(Closing):
         projector = self.__dict__.pop("projector", None)
         if projector is not None:
             projector.close()
-        for name in ("log", "deadletters", "keys", "decisions"):
+        for name in ("log", "deadletters", "keys", "decisions", "audit"):
             adapter = self.__dict__.pop(name, None)
             if adapter is not None:
                 adapter.close()

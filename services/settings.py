@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     clickhouse_database: str = "servicetrace"
     postgres_dsn: str | None = None
     pepper: SecretStr | None = Field(None, description="secret for identifier hashes")
+    signing_key: Path | None = Field(
+        None,
+        description="Ed25519 key (PEM) signing evidence bundles; default: "
+        "secrets/signing-key.pem in the home, created by the first export",
+    )
     batch_size: int = Field(2000, ge=1, le=100_000)
     projection_batch_size: int = Field(
         50_000, ge=1, le=1_000_000, description="log records per projector batch"
@@ -50,6 +55,12 @@ class Settings(BaseSettings):
     )
     rules: Path | None = Field(
         None, description="risk rules (TOML); default: rules.toml in the home, else built-in"
+    )
+    audit: str | None = Field(
+        None,
+        description="audit store URL (evaluations, the trail of reads): sqlite:///path, "
+        "postgresql://user@host:port/db or memory:; default: audit.sqlite in the home, or "
+        "SERVICETRACE_POSTGRES_DSN",
     )
     kafka_poll_timeout_ms: int | None = Field(
         None,
