@@ -283,7 +283,7 @@ def risk_backlog(journey: JourneyView, projector: str = "views", risk: str = "ri
     it is not 0, production lacks decisions the candidate will show as appearing."""
     positions = ClickHousePositionStore(journey.store)
     try:
-        ends, done = positions.get(projector), positions.get(risk)
+        ends, done = positions.current(projector)[1], positions.get(risk)
     except ClickHouseError:  # no positions table: nothing was ever projected
         return 0
     return sum(max(0, end - done.get(partition, 0)) for partition, end in ends.items())
