@@ -151,24 +151,25 @@ def rebuild(home: Path) -> dict[str, Any]:
 
 def as_of(home: Path, moments: int) -> dict[str, Any]:
     """As-of reconstructions of the heavy customer at ``moments`` seeded moments."""
-    from services.asof import journey_as_of
+    from services.asof import Sources, journey_as_of
     from services.platform import Platform
 
     with Platform(_settings(home)) as platform_:
+        sources = Sources.of(platform_)
         timeline = platform_.journey_view.timeline(HEAVY)
         first, last = timeline[0].occurred_at, timeline[-1].recorded_at
         rng = random.Random(SEED)
         span = (last - first).total_seconds()
         chosen = sorted(rng.uniform(0, span) for _ in range(moments))
         at = [int((first.timestamp() + offset) * 1_000_000) for offset in chosen]
-        journey_as_of(platform_, HEAVY, at[-1])  # warm-up: first queries, imports
+        journey_as_of(sources, HEAVY, at[-1])  # warm-up: first queries, imports
         timings = []
         known = []
         for moment in at:
             started = time.perf_counter()
-            state = journey_as_of(platform_, HEAVY, moment)
+            state = journey_as_of(sources, HEAVY, moment)
             timings.append((time.perf_counter() - started) * 1000)
-            known.append(len(state["known"]))
+            known.append(len(state["known"]["touchpoints"]) if state else 0)
     return {
         "customer_events": len(timeline),
         "moments": moments,

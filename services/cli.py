@@ -22,6 +22,7 @@ from rich.console import Console
 
 from events.errors import ServicetraceError
 from projections.projector import ProjectionStats
+from services.moments import MOMENT
 from services.platform import Platform
 from services.settings import Settings
 from services.views import projection_json, summary_json
@@ -30,6 +31,7 @@ __all__ = ["main"]
 
 console = Console()
 err_console = Console(stderr=True)
+_AS_OF_HELP = "Only what was known at this moment: occurred and recorded by then (bitemporal)."
 
 
 def _emit_json(data: Any) -> None:
@@ -124,13 +126,16 @@ def generate(customers: int, days: int, seed: int, out: Path | None) -> None:
 @click.option("--follow", is_flag=True, help="Keep projecting new touchpoints until stopped.")
 @click.option("--poll", type=float, default=0.5, show_default=True, help="Idle poll (seconds).")
 @click.option(
-    "--rebuild", is_flag=True, help="Empty the views and project the whole log from position 0."
+    "--rebuild",
+    is_flag=True,
+    help="Project the whole log from position 0 into shadow views and swap them in "
+    "(as `servicetrace rebuild --projection views`).",
 )
 def project(as_json: bool, follow: bool, poll: float, rebuild: bool) -> None:
     """Bring the views up to the end of the log (resumes from the tracked positions)."""
     settings = Settings().for_following() if follow else None
     with _platform(settings) as platform:
-        stats = platform.projector.rebuild() if rebuild else ProjectionStats()
+        stats = _rebuild_views(platform) if rebuild else ProjectionStats()
         if follow:
             stats = stats + _follow(platform, poll)
         elif not rebuild:
@@ -145,6 +150,12 @@ def project(as_json: bool, follow: bool, poll: float, rebuild: bool) -> None:
             f"{payload['undecodable']} undecodable; positions {payload['positions']}; "
             f"{payload['decisions']:,} new decision(s), {payload['published']:,} published"
         )
+
+
+def _rebuild_views(platform: Platform) -> ProjectionStats:
+    from replay.rebuild import rebuild_views
+
+    return rebuild_views(platform.projector, platform.views_in).stats
 
 
 def _decide(platform: Platform) -> dict[str, Any]:
@@ -186,10 +197,18 @@ def _follow(platform: Platform, poll: float) -> ProjectionStats:
 @click.argument("customer")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", type=int, default=None)
-def journey(customer: str, as_json: bool, limit: int | None) -> None:
+@click.option("--as-of", "as_of", type=MOMENT, default=None, help=_AS_OF_HELP)
+@click.option("--by", default=None, help="Who reads (for the audit trail of reads).")
+def journey(
+    customer: str, as_json: bool, limit: int | None, as_of: int | None, by: str | None
+) -> None:
     """CUSTOMER's timeline across channels (projects what is new first)."""
     from services.journeys import journey_json
 
+    if as_of is not None:
+        from services.cli_replay import journey_as_of_command
+
+        return journey_as_of_command(customer, as_of, as_json, limit, by)
     with _platform() as platform:
         platform.projector.run_once()
         entries = platform.journey_view.timeline(customer, limit=limit)
@@ -262,11 +281,17 @@ def scenes(customer: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("episode_id")
 @click.option("--json", "as_json", is_flag=True)
-def scene(episode_id: str, as_json: bool) -> None:
+@click.option("--as-of", "as_of", type=MOMENT, default=None, help=_AS_OF_HELP)
+@click.option("--by", default=None, help="Who reads (for the audit trail of reads).")
+def scene(episode_id: str, as_json: bool, as_of: int | None, by: str | None) -> None:
     """One episode: its metrics, request/execution pairs and its touchpoints in order."""
     from services.journeys import journey_json
     from services.views import scene_json
 
+    if as_of is not None:
+        from services.cli_replay import scene_as_of_command
+
+        return scene_as_of_command(episode_id, as_of, as_json, by)
     with _platform() as platform:
         platform.projector.run_once()
         row = platform.scene_view.get(episode_id)
@@ -390,9 +415,16 @@ def demo(customers: int, days: int, seed: int) -> None:
 
 def _register_commands() -> None:
     """Commands kept in their own modules, one per capability."""
-    from services import cli_audit, cli_decisions, cli_export, cli_replay, cli_whatif
+    from services import (
+        cli_audit,
+        cli_decisions,
+        cli_export,
+        cli_rebuild,
+        cli_replay,
+        cli_whatif,
+    )
 
-    for module in (cli_decisions, cli_replay, cli_whatif, cli_audit, cli_export):
+    for module in (cli_decisions, cli_rebuild, cli_replay, cli_whatif, cli_audit, cli_export):
         module.register(cli)
 
 
