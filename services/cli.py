@@ -24,6 +24,7 @@ from events.errors import ServicetraceError
 from projections.projector import ProjectionStats
 from services.moments import MOMENT
 from services.platform import Platform
+from services.reads import record_read
 from services.settings import Settings
 from services.views import projection_json, summary_json
 
@@ -213,6 +214,8 @@ def journey(
         platform.projector.run_once()
         entries = platform.journey_view.timeline(customer, limit=limit)
         data = journey_json(customer, entries, platform.vault)
+        if entries:
+            record_read(platform, by, "journey", customer)
     if not entries:
         err_console.print(f"no touchpoints for customer {customer!r}")
         sys.exit(1)
@@ -260,13 +263,16 @@ def checksums(as_json: bool) -> None:
 @cli.command()
 @click.argument("customer")
 @click.option("--json", "as_json", is_flag=True)
-def scenes(customer: str, as_json: bool) -> None:
+@click.option("--by", default=None, help="Who reads (for the audit trail of reads).")
+def scenes(customer: str, as_json: bool, by: str | None) -> None:
     """CUSTOMER's service scenes (episodes), oldest first."""
     from services.views import scene_json
 
     with _platform() as platform:
         platform.projector.run_once()
         data = [scene_json(row) for row in platform.scene_view.for_customer(customer)]
+        if data:
+            record_read(platform, by, "scenes", customer)
     if not data:
         err_console.print(f"no episodes for customer {customer!r}")
         sys.exit(1)
@@ -298,6 +304,7 @@ def scene(episode_id: str, as_json: bool, as_of: int | None, by: str | None) -> 
         if row is None:
             err_console.print(f"no episode {episode_id!r}")
             sys.exit(1)
+        record_read(platform, by, "scene", row["customer_id"], episode_id=episode_id)
         data = scene_json(row)
         members = set(row["event_ids"])
         entries = [

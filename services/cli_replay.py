@@ -19,6 +19,7 @@ import click
 import orjson
 
 from services.moments import MOMENT, from_micros
+from services.reads import record_read
 
 __all__ = ["journey_as_of_command", "register", "scene_as_of_command"]
 
@@ -46,6 +47,8 @@ def journey_as_of_command(
     with ui._platform() as platform:
         platform.projector.run_once()
         data = journey_as_of(Sources.of(platform), customer, moment, by)
+        if data is not None:
+            record_read(platform, by, "journey", customer, as_of=moment)
     if data is None:
         when = from_micros(moment).isoformat()
         ui.err_console.print(f"no touchpoints for customer {customer!r} occurred by {when}")
@@ -70,6 +73,7 @@ def scene_as_of_command(episode_id: str, moment: int, as_json: bool, by: str | N
             ui.err_console.print(f"no episode {episode_id!r}")
             sys.exit(1)
         data = scene_as_of(Sources.of(platform), row, moment, by)
+        record_read(platform, by, "scene", row["customer_id"], episode_id=episode_id, as_of=moment)
     if as_json:
         ui._emit_json(data)
     else:
@@ -104,6 +108,7 @@ def replay(
             bounds = " in that period" if since is not None or until is not None else ""
             ui.err_console.print(f"no touchpoints for customer {customer!r}{bounds}")
             sys.exit(1)
+        record_read(platform, by, "replay", customer, since=since, until=until)
         if as_json:
             out = sys.stdout
             for data in iter_step_json(steps, sources):

@@ -171,3 +171,30 @@ def test_replay_is_interactive_on_a_terminal(home: Path, late: dict[str, Any]) -
         os.close(term.master)
     shown = re.findall(r"step (\d+) of", term.screen)
     assert shown == ["1", "2", "1", "4"]
+
+
+def test_every_journey_scene_and_replay_read_is_recorded(home: Path, late: dict[str, Any]) -> None:
+    customer = late["record"]["customer"]["id"]
+    moment = late["recorded"].isoformat()
+    by = ["--by", "auditor-zoe"]
+    episode = as_json(run(home, "scenes", customer, "--json", *by))["scenes"][0]["episode_id"]
+    run(home, "journey", customer, "--json", *by)
+    run(home, "journey", customer, "--as-of", moment, "--json", *by)
+    run(home, "scene", episode, "--json", *by)
+    run(home, "scene", episode, "--as-of", moment, "--json", *by)
+    run(home, "replay", customer, "--json", *by)
+    assert run(home, "journey", "nobody", *by, check=False).returncode == 1
+
+    rows = as_json(run(home, "reads", "--by", "auditor-zoe", "--json"))
+    assert [(r["what"], r["customer_id"]) for r in reversed(rows)] == [
+        ("scenes", customer),
+        ("journey", customer),
+        ("journey", customer),
+        ("scene", customer),
+        ("scene", customer),
+        ("replay", customer),
+    ], "every read that showed something, oldest first; the empty one is not a read"
+    subjects = [r["subject"] for r in reversed(rows)]
+    assert subjects[1] == {} and "as_of" in subjects[2]
+    assert subjects[3] == {"episode_id": episode}
+    assert subjects[4]["episode_id"] == episode and "as_of" in subjects[4]
