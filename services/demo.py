@@ -14,6 +14,8 @@ from collections import Counter
 from rich.console import Console
 from rich.panel import Panel
 
+from projections.facts import HOUR_US, in_event_time_order
+from services.asof import Sources, journey_as_of
 from services.decisions.views import alert_row_json
 from services.generate import write_ndjson
 from services.ingest.runner import ingest_file
@@ -38,6 +40,13 @@ _NEXT_STEPS = (
 [bold]servicetrace ack ID --by NAME[/]             then [bold]resolve[/] or [bold]dismiss[/] it
 [bold]servicetrace risk {customer}[/]            the customer's sensitive flag
 [bold]servicetrace alerts --follow[/]              alert changes live, as they are published
+[bold]servicetrace journey {customer} --as-of T[/]  what was known at T (late arrivals apart)
+[bold]servicetrace replay {customer}[/]          step through it (n / b / j / q)
+[bold]servicetrace evaluate EPISODE --answers A.toml --by NAME[/]   score a scene (SERVQUAL)
+[bold]servicetrace export {customer} --out e.zip[/]   signed evidence; [bold]verify e.zip[/]
+[bold]servicetrace whatif --rules candidate.toml[/]  what other rules would have decided
+[bold]servicetrace rebuild[/]                      replay the log into shadow views, swap them in
+[bold]servicetrace reads[/]                        who read which journey, and when
 [bold]servicetrace summary[/]                      touchpoints by channel and kind
 [bold]servicetrace ingest ../shared/data/real/nyc311/nyc311_2023-02-28_sample.csv"""
     """ --mapping nyc311[/]
@@ -93,8 +102,45 @@ def run_demo(platform: Platform, console: Console, customers: int, days: int, se
     console.rule("[bold]8 · risk: alerts for supervisors, warnings for agents")
     _show_risk(platform, console)
 
+    console.rule("[bold]9 · replay: what was known, and what the agent saw")
+    _show_as_of(platform, console, customer)
+
     console.print(Panel(_NEXT_STEPS.format(customer=customer, home=home), title="try next"))
     return customer
+
+
+def _telling_moment(platform: Platform, customer: str) -> int:
+    """A moment worth asking about: halfway through the customer's latest late arrival (it
+    had happened, nobody knew yet), else the customer's last touchpoint."""
+    facts = in_event_time_order(platform.journey_view.facts_of([customer]))
+    late = [f for f in facts if f.recorded - f.occurred > HOUR_US]
+    if late:
+        return (late[-1].occurred + late[-1].recorded) // 2
+    return facts[-1].recorded
+
+
+def _show_as_of(platform: Platform, console: Console, customer: str) -> None:
+    moment = _telling_moment(platform, customer)
+    data = journey_as_of(Sources.of(platform), customer, moment)
+    if data is None:
+        return
+    late = data["late_arrivals"]
+    console.print(
+        f"as of {data['as_of']}: {len(data['known']['touchpoints'])} touchpoints known, "
+        f"{len(late)} that had happened but were recorded later (late arrivals, not known then)"
+    )
+    for tp in late[:3]:
+        console.print(
+            f"  late: {tp['kind']} via {tp['channel']} occurred {tp['occurred_at']}, "
+            f"recorded {tp['recorded_after_as_of_hours']} h after that moment"
+        )
+    risk = data["risk"]
+    flags = ", ".join(f"{f['service_type']} since {f['since']}" for f in risk["sensitive"])
+    console.print(f"sensitive flag in force: {flags or 'none'}")
+    shown = risk["agent_warnings"]["shown_at_latest_contact"]
+    console.print(
+        f"warning shown to the agent at the latest contact: {shown['summary'] if shown else 'none'}"
+    )
 
 
 def _show_risk(platform: Platform, console: Console) -> None:
