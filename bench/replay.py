@@ -12,7 +12,8 @@ given to one customer id: a customer who calls, writes and complains every few h
   with production by decision id (``identical`` must be true);
 * ``as_of``: the as-of reconstruction of the heavy customer (known touchpoints, late
   arrivals, scenes and the risk state in force) at ``--moments`` moments spread over its
-  history, after one warm-up: p50 / p95 / max in ms.
+  history, after one warm-up: p50 / p95 / max in ms; beside it the whole ``journey --as-of
+  --json`` document (5,000 rows decoded and masked, production alert workflow linked).
 
 Targets (issue 5, 2-core machine): the rebuild of 1M events reported in events/s against the
 first build (the ratio is the figure: a rebuild does the same work plus the swap and the
@@ -150,8 +151,11 @@ def rebuild(home: Path) -> dict[str, Any]:
 
 
 def as_of(home: Path, moments: int) -> dict[str, Any]:
-    """As-of reconstructions of the heavy customer at ``moments`` seeded moments."""
-    from services.asof import Sources, journey_as_of
+    """As-of reconstructions of the heavy customer at ``moments`` seeded moments: the
+    reconstruction itself (the customer's touchpoints read, split into known and late, scenes
+    and risk state in force at the moment) and the whole ``journey --as-of --json`` document
+    (every known touchpoint decoded and masked, production alert workflow linked)."""
+    from services.asof import Sources, journey_as_of, reconstruct_at
     from services.platform import Platform
 
     with Platform(_settings(home)) as platform_:
@@ -163,20 +167,30 @@ def as_of(home: Path, moments: int) -> dict[str, Any]:
         chosen = sorted(rng.uniform(0, span) for _ in range(moments))
         at = [int((first.timestamp() + offset) * 1_000_000) for offset in chosen]
         journey_as_of(sources, HEAVY, at[-1])  # warm-up: first queries, imports
-        timings = []
-        known = []
+        state_ms, document_ms, known = [], [], []
         for moment in at:
             started = time.perf_counter()
-            state = journey_as_of(sources, HEAVY, moment)
-            timings.append((time.perf_counter() - started) * 1000)
-            known.append(len(state["known"]["touchpoints"]) if state else 0)
+            _, state = reconstruct_at(sources, HEAVY, moment)
+            state_ms.append((time.perf_counter() - started) * 1000)
+            known.append(len(state.known))
+            started = time.perf_counter()
+            journey_as_of(sources, HEAVY, moment)
+            document_ms.append((time.perf_counter() - started) * 1000)
     return {
         "customer_events": len(timeline),
         "moments": moments,
         "known_touchpoints": {"min": min(known), "max": max(known)},
-        "p50_ms": round(statistics.median(timings), 1),
-        "p95_ms": round(sorted(timings)[max(0, round(0.95 * len(timings)) - 1)], 1),
-        "max_ms": round(max(timings), 1),
+        "reconstruction": _latencies(state_ms),
+        "document": _latencies(document_ms),
+    }
+
+
+def _latencies(ms: list[float]) -> dict[str, float]:
+    ordered = sorted(ms)
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[max(0, round(0.95 * len(ordered)) - 1)], 1),
+        "max_ms": round(ordered[-1], 1),
     }
 
 
@@ -251,7 +265,7 @@ def main() -> None:
                 },
                 "targets": {
                     "as_of_p95_ms": TARGET_AS_OF_P95_MS,
-                    "as_of_p95_met": latency["p95_ms"] < TARGET_AS_OF_P95_MS,
+                    "as_of_p95_met": latency["reconstruction"]["p95_ms"] < TARGET_AS_OF_P95_MS,
                     "rebuild_identical_decisions": again["risk"]["identical"],
                 },
             },
