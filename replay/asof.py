@@ -25,9 +25,9 @@ especially the one shown at the customer's latest contact by T ("what the agent 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 
 from projections.facts import DAY_US, Fact, in_event_time_order
 from projections.policy import ProjectionConfig
@@ -179,19 +179,24 @@ def risk_state(
 class AsOf:
     """What was known about one customer at ``moment``.
 
-    The scenes are folded on first use: the risk state does not need them, and on a long
-    history they cost as much as the rules (a caller asking only what the agent saw at T does
-    not pay for them).
+    The scenes are folded on first use: the risk state needs them only for agent warnings, and
+    on a long history they cost as much as the rules (a caller asking only what the agent saw
+    at T does not pay for them unless a warning did). ``fold``, when given, is the fold of the
+    known facts the rules already used (:func:`reconstruct` shares one), so they are folded
+    once.
     """
 
     moment: int
     split: Split
     risk: RiskState
     config: ProjectionConfig
+    fold: Callable[[], tuple[Scene, ...]] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def scenes(self) -> tuple[Scene, ...]:
         """The scenes over the known facts only."""
+        if self.fold is not None:
+            return self.fold()
         return tuple(scenes_of(self.split.known, self.config.scenes, self.config.costs))
 
     @property
@@ -215,5 +220,6 @@ def reconstruct(
     """What was known at ``moment`` (µs) about the customer whose facts are ``facts``."""
     split = split_known(facts, moment)
     known = split.known
-    decisions = assess(known, rules, config, moment).decisions
-    return AsOf(moment, split, risk_state(decisions, known, rules, moment), config)
+    fold = cache(lambda: tuple(scenes_of(known, config.scenes, config.costs)))
+    decisions = assess(known, rules, config, moment, scenes=fold).decisions
+    return AsOf(moment, split, risk_state(decisions, known, rules, moment), config, fold)

@@ -14,7 +14,7 @@ from projections.facts import Fact
 from projections.policy import ProjectionConfig
 from projections.risk.config import RuleSet
 from projections.risk.decisions import Decision
-from projections.risk.rules import evaluate_all
+from projections.risk.rules import ScenesOnDemand, evaluate_all
 
 __all__ = ["Assessment", "assess"]
 
@@ -28,16 +28,23 @@ class Assessment:
 
 
 def assess(
-    facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig, stream_time: int
+    facts: Sequence[Fact],
+    rules: RuleSet,
+    config: ProjectionConfig,
+    stream_time: int,
+    *,
+    scenes: ScenesOnDemand | None = None,
 ) -> Assessment:
     """What the rules decide on one customer's ``facts`` (event-time order) by ``stream_time``.
 
     Decisions due later (an SLA deadline or a flag expiry the stream has not reached) are left
-    out; ``next_due`` says when to look again even if the customer stays silent.
+    out; ``next_due`` says when to look again even if the customer stays silent. ``scenes``
+    (optional, see :func:`~projections.risk.rules.evaluate_all`) lets a caller that needs the
+    scene fold of ``facts`` too share it with the rules instead of folding twice.
     """
     ready: list[Decision] = []
     later: list[int] = []
-    for decision in evaluate_all(facts, rules, config):
+    for decision in evaluate_all(facts, rules, config, scenes=scenes):
         if decision.due <= stream_time:
             ready.append(decision)
         else:

@@ -13,11 +13,13 @@ about the same leak gets one warning a week, not one a call.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import singledispatch
+from functools import cache, singledispatch
+from heapq import heappop, heappush
 
 from projections.compliance import violations_of
 from projections.facts import DAY_US, HOUR_US, Fact
@@ -39,30 +41,53 @@ from projections.risk.decisions import (
     Decision,
     decision_id,
 )
-from projections.scenes import scenes_of
+from projections.scenes import Scene, scenes_of
 
-__all__ = ["evaluate", "evaluate_all"]
+__all__ = ["ScenesOnDemand", "evaluate", "evaluate_all"]
+
+#: The scene fold of the facts being evaluated, folded when first called: the rules that need
+#: scenes ask for them, and a caller that needs them too (an as-of reconstruction) folds once.
+ScenesOnDemand = Callable[[], Sequence[Scene]]
 
 _CLOSING = frozenset({"case_resolved", "case_closed"})
 _NOT_A_RESOLUTION = frozenset({"unresolved", "failed", "abandoned", "pending"})
 
 
-def evaluate_all(facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig) -> list[Decision]:
-    """Every decision of every switched-on rule, in (event time, id) order."""
+def evaluate_all(
+    facts: Sequence[Fact],
+    rules: RuleSet,
+    config: ProjectionConfig,
+    *,
+    scenes: ScenesOnDemand | None = None,
+) -> list[Decision]:
+    """Every decision of every switched-on rule, in (event time, id) order.
+
+    ``scenes``, when given, must return the scene fold of ``facts`` under ``config``; either
+    way the scenes are folded at most once here, and only if a rule asks for them.
+    """
+    folded = cache(scenes or (lambda: scenes_of(facts, config.scenes, config.costs)))
     found: list[Decision] = []
     for name in RuleSet.model_fields:
         rule = getattr(rules, name)
         if rule.enabled:
-            found.extend(evaluate(rule, facts, rules, config))
+            found.extend(evaluate(rule, facts, rules, config, folded))
     found.sort(key=lambda decision: (decision.at, decision.decision_id))
     return found
 
 
 @singledispatch
 def evaluate(
-    rule: object, facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig
+    rule: object,
+    facts: Sequence[Fact],
+    rules: RuleSet,
+    config: ProjectionConfig,
+    scenes: ScenesOnDemand | None = None,
 ) -> list[Decision]:
-    """Every decision ``rule`` makes on one customer's ``facts`` (event-time order)."""
+    """Every decision ``rule`` makes on one customer's ``facts`` (event-time order).
+
+    ``scenes`` (optional) gives the scene fold of ``facts`` to a rule that needs it; without
+    it such a rule folds them itself.
+    """
     raise TypeError(f"no evaluation registered for rule settings {type(rule).__name__}")
 
 
@@ -109,7 +134,11 @@ def _alert(
 
 @evaluate.register
 def _repeat_request(
-    rule: RepeatRequestRule, facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig
+    rule: RepeatRequestRule,
+    facts: Sequence[Fact],
+    rules: RuleSet,
+    config: ProjectionConfig,
+    scenes: ScenesOnDemand | None = None,
 ) -> list[Decision]:
     kinds = {kind.value for kind in rule.kinds}
     window = round(rule.window_hours * HOUR_US)
@@ -152,7 +181,11 @@ def _span(first: int, last: int) -> str:
 
 @evaluate.register
 def _channel_hopping(
-    rule: ChannelHoppingRule, facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig
+    rule: ChannelHoppingRule,
+    facts: Sequence[Fact],
+    rules: RuleSet,
+    config: ProjectionConfig,
+    scenes: ScenesOnDemand | None = None,
 ) -> list[Decision]:
     window = round(rule.window_hours * HOUR_US)
     contacts = (f for f in facts if f.direction == "inbound" and f.actor_type == "customer")
@@ -203,7 +236,11 @@ def _answers(complaint: Fact, fact: Fact) -> bool:
 
 @evaluate.register
 def _sla_overdue(
-    rule: SlaOverdueRule, facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig
+    rule: SlaOverdueRule,
+    facts: Sequence[Fact],
+    rules: RuleSet,
+    config: ProjectionConfig,
+    scenes: ScenesOnDemand | None = None,
 ) -> list[Decision]:
     deadline = round(rule.deadline_hours * HOUR_US)
     found = []
@@ -248,7 +285,11 @@ def _sla_overdue(
 
 @evaluate.register
 def _dnd_violation(
-    rule: DndViolationRule, facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig
+    rule: DndViolationRule,
+    facts: Sequence[Fact],
+    rules: RuleSet,
+    config: ProjectionConfig,
+    scenes: ScenesOnDemand | None = None,
 ) -> list[Decision]:
     by_id = {fact.event_id: fact for fact in facts}
     found = []
@@ -301,22 +342,6 @@ class _Period:
     #: (occurred, recorded) of the raising negative and of every renewal: what kept the flag
     #: in force, and from when each was known.
     negatives: list[tuple[int, int]] = field(default_factory=list)
-
-    def in_force_as_known(self, moment: int, known_by: int, expiry: int) -> bool:
-        """Whether, to someone knowing only what was recorded by ``known_by``, the flag was in
-        force at event time ``moment``: raised and known by then, and not lapsed given the
-        renewals known by then."""
-        if self.raised.due > known_by or not self.raised.at < moment < self.expires:
-            return False
-        last = max(
-            (
-                occurred
-                for occurred, recorded in self.negatives
-                if recorded <= known_by and occurred < moment
-            ),
-            default=None,
-        )
-        return last is not None and moment < last + expiry
 
 
 def _flag(
@@ -436,68 +461,173 @@ def _expired(rule: SensitiveCustomerRule, period: _Period, last: Fact | None) ->
 
 @evaluate.register
 def _sensitive_customer(
-    rule: SensitiveCustomerRule, facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig
+    rule: SensitiveCustomerRule,
+    facts: Sequence[Fact],
+    rules: RuleSet,
+    config: ProjectionConfig,
+    scenes: ScenesOnDemand | None = None,
 ) -> list[Decision]:
     return sensitive_periods(rule, facts)[0]
 
 
+class _RangeMin:
+    """Minimum of ``values[lo:hi]`` in constant time (a sparse table: level ``k`` holds the
+    minimum of every run of ``2**k`` values), built in ``n log n``."""
+
+    def __init__(self, values: Sequence[int]) -> None:
+        self._levels = [list(values)]
+        width = 1
+        while 2 * width <= len(values):
+            row = self._levels[-1]
+            self._levels.append([min(row[i], row[i + width]) for i in range(len(row) - width)])
+            width *= 2
+
+    def min(self, lo: int, hi: int) -> int | None:
+        """The minimum of ``values[lo:hi]`` (``None`` if empty)."""
+        if lo >= hi:
+            return None
+        level = (hi - lo).bit_length() - 1
+        row = self._levels[level]
+        return min(row[lo], row[hi - (1 << level)])
+
+
+class _FlagIndex:
+    """Which flag period was in force at an event time *as known* at a stream time.
+
+    To someone knowing only what was recorded by ``known_by``, a period was in force at
+    ``moment`` when it was raised and known by then, and had not lapsed given the negatives
+    (the raising one and the renewals) known by then: one of them occurred within the expiry
+    before ``moment``. Asked for every contact of a long history, that is bisection rather than
+    scans: periods never overlap (a new one is raised only after the previous one expired), so
+    the candidate is the last one raised before ``moment``; a period's negatives are sorted by
+    event time, and the earliest recording among those in the expiry window is a range minimum.
+    """
+
+    def __init__(self, periods: Sequence[_Period], expiry: int) -> None:
+        self._periods = periods
+        self._raised = [period.raised.at for period in periods]
+        self._expiry = expiry
+        self._occurred: list[list[int]] = []
+        self._recorded: list[_RangeMin] = []
+        for period in periods:
+            negatives = sorted(period.negatives)
+            self._occurred.append([occurred for occurred, _ in negatives])
+            self._recorded.append(_RangeMin([recorded for _, recorded in negatives]))
+
+    def in_force(self, moment: int, known_by: int) -> _Period | None:
+        """The period in force at ``moment`` as known by ``known_by`` (``None``: none)."""
+        index = bisect_left(self._raised, moment) - 1
+        if index < 0:
+            return None
+        period = self._periods[index]
+        if period.raised.due > known_by or moment >= period.expires:
+            return None
+        occurred = self._occurred[index]
+        # Negatives that occurred in (moment - expiry, moment): known by then, they keep it up.
+        lo = bisect_right(occurred, moment - self._expiry)
+        hi = bisect_left(occurred, moment)
+        earliest = self._recorded[index].min(lo, hi)
+        return period if earliest is not None and earliest <= known_by else None
+
+
+class _OpenEpisodes:
+    """The episodes open at each of many moments, in one sweep over the moments in order.
+
+    An episode is open at ``moment`` when it started by then and was not resolved by then; the
+    sweep opens episodes as their start passes and closes them as their resolution passes, so a
+    long history costs its episodes once plus the output, not a scan of every scene per moment.
+    """
+
+    def __init__(self, scenes: Sequence[Scene]) -> None:
+        self._scenes = scenes
+        self._by_start = sorted(range(len(scenes)), key=lambda index: scenes[index].started_at)
+
+    def at_each(self, moments: Sequence[int]) -> list[tuple[str, ...]]:
+        """The ids of the episodes open at each of ``moments``, in the scenes' order."""
+        scenes, by_start = self._scenes, self._by_start
+        found: list[tuple[str, ...]] = [()] * len(moments)
+        started = 0
+        open_now: set[int] = set()
+        closing: list[tuple[int, int]] = []
+        ids: tuple[str, ...] = ()
+        for position in sorted(range(len(moments)), key=moments.__getitem__):
+            moment = moments[position]
+            changed = False
+            while started < len(by_start) and scenes[by_start[started]].started_at <= moment:
+                index = by_start[started]
+                open_now.add(index)
+                resolved = scenes[index].resolved_at
+                if resolved is not None:
+                    heappush(closing, (resolved, index))
+                started += 1
+                changed = True
+            while closing and closing[0][0] <= moment:
+                open_now.discard(heappop(closing)[1])
+                changed = True
+            if changed:
+                ids = tuple(scenes[index].episode_id for index in sorted(open_now))
+            found[position] = ids
+        return found
+
+
+def _warning(
+    rule: AgentWarningRule, fact: Fact, period: _Period, open_now: tuple[str, ...]
+) -> Decision:
+    reasons = (
+        f"sensitive since {_day(period.raised.at)}: {period.raised.summary}",
+        *(f"open episode {episode}" for episode in open_now),
+    )
+    return Decision(
+        decision_id=decision_id("agent_warning", rule.version, fact.customer_id, fact.event_id),
+        rule_id="agent_warning",
+        rule_version=rule.version,
+        customer_id=fact.customer_id,
+        action=ALERT,
+        at=fact.occurred,
+        due=max(fact.recorded, period.raised.due),
+        service_type=fact.service_type,
+        severity=rule.severity,
+        triggers=(fact.event_id, *period.raised.triggers),
+        summary=(
+            f"sensitive customer on the line ({fact.channel}, {fact.service_type}); "
+            f"{len(open_now)} open episode(s)"
+        ),
+        reasons=reasons,
+        episodes=open_now,
+    )
+
+
 @evaluate.register
 def _agent_warning(
-    rule: AgentWarningRule, facts: Sequence[Fact], rules: RuleSet, config: ProjectionConfig
+    rule: AgentWarningRule,
+    facts: Sequence[Fact],
+    rules: RuleSet,
+    config: ProjectionConfig,
+    scenes: ScenesOnDemand | None = None,
 ) -> list[Decision]:
     """Every inbound contact while the flag was in force *as known when they called*: raised
     and known by then, not lapsed given the renewals known by then (a replay shows only
     warnings an agent could have seen)."""
-    if not rules.sensitive_customer.enabled:
+    flag = rules.sensitive_customer
+    if not flag.enabled:
         return []
-    _, periods = sensitive_periods(rules.sensitive_customer, facts)
+    _, periods = sensitive_periods(flag, facts)
     if not periods:
         return []
+    index = _FlagIndex(periods, round(flag.expiry_days * DAY_US))
     skip = {kind.value for kind in rule.not_contacts}
-    expiry = round(rules.sensitive_customer.expiry_days * DAY_US)
-    found: list[Decision] = []
-    scenes = None
+    warned: list[tuple[Fact, _Period]] = []
     for fact in facts:
         if fact.direction != "inbound" or fact.actor_type != "customer" or fact.kind in skip:
             continue
-        period = next(
-            (p for p in periods if p.in_force_as_known(fact.occurred, fact.recorded, expiry)),
-            None,
-        )
-        if period is None:
-            continue  # not sensitive then, as far as anyone knew when they called
-        if scenes is None:
-            scenes = scenes_of(facts, config.scenes, config.costs)
-        open_now = tuple(
-            scene.episode_id
-            for scene in scenes
-            if scene.started_at <= fact.occurred
-            and (scene.resolved_at is None or scene.resolved_at > fact.occurred)
-        )
-        reasons = (
-            f"sensitive since {_day(period.raised.at)}: {period.raised.summary}",
-            *(f"open episode {episode}" for episode in open_now),
-        )
-        found.append(
-            Decision(
-                decision_id=decision_id(
-                    "agent_warning", rule.version, fact.customer_id, fact.event_id
-                ),
-                rule_id="agent_warning",
-                rule_version=rule.version,
-                customer_id=fact.customer_id,
-                action=ALERT,
-                at=fact.occurred,
-                due=max(fact.recorded, period.raised.due),
-                service_type=fact.service_type,
-                severity=rule.severity,
-                triggers=(fact.event_id, *period.raised.triggers),
-                summary=(
-                    f"sensitive customer on the line ({fact.channel}, {fact.service_type}); "
-                    f"{len(open_now)} open episode(s)"
-                ),
-                reasons=reasons,
-                episodes=open_now,
-            )
-        )
-    return found
+        period = index.in_force(fact.occurred, fact.recorded)
+        if period is not None:  # else not sensitive then, as far as anyone knew when they called
+            warned.append((fact, period))
+    if not warned:
+        return []
+    folded = scenes() if scenes is not None else scenes_of(facts, config.scenes, config.costs)
+    open_at = _OpenEpisodes(folded).at_each([fact.occurred for fact, _ in warned])
+    return [
+        _warning(rule, fact, period, open_now)
+        for (fact, period), open_now in zip(warned, open_at, strict=True)
+    ]

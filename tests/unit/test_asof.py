@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.facts import DAY_US, HOUR_US, Fact
 from projections.policy import ProjectionConfig
 from projections.risk import RuleSet, assess
+from projections.scenes import scenes_of
 from replay.asof import flags_in_force, reconstruct, split_known
 from tests.factories import FOLD_EPOCH_US, make_fact
 
@@ -99,3 +100,14 @@ def test_flags_in_force_replays_raise_renew_and_expiry() -> None:
     assert flags_in_force(decisions, at(20), expiry) == ()
     (again,) = flags_in_force(decisions, at(32), expiry)
     assert again.raised.triggers == ("c4", "c5") and again.renewals == ()
+
+
+def test_scenes_at_t_are_the_fold_of_the_known_facts_shared_with_the_rules() -> None:
+    # At day 5 no warning (the rules never needed the scenes); at day 8 the day-7 call was
+    # warned, so the rules folded them and the reconstruction reuses that fold.
+    for moment in (at(5), at(8)):
+        state = reconstruct(HISTORY, moment, RULES, CONFIG)
+        assert state.scenes == tuple(scenes_of(state.known, CONFIG.scenes, CONFIG.costs))
+        episodes = {scene.episode_id for scene in state.scenes}
+        assert all(set(w.episodes) <= episodes for w in state.risk.warnings)
+        assert bool(state.risk.warnings) == (moment == at(8))

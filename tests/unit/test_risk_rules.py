@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Hashable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from events.identity import IdentifierHasher
+from events.intake import Intake
+from events.keys.memory import MemoryKeyStore
+from events.personal import PersonalVault
 from events.taxonomy import Kind
 from projections.compliance import DND_WINDOW, SILENCE_REAL_TIME
 from projections.facts import DAY_US, HOUR_US, MINUTE_US, Fact, in_event_time_order
@@ -38,8 +43,10 @@ from projections.risk.config import (
     SlaOverdueRule,
 )
 from projections.risk.decisions import ALERT, FLAG_EXPIRED, FLAG_RAISED, FLAG_RENEWED, SENSITIVE
-from projections.scenes import episode_id
-from tests.factories import FOLD_EPOCH_US, arrival_histories, make_fact
+from projections.risk.rules import sensitive_periods
+from projections.scenes import episode_id, scenes_of
+from services.generate import generate
+from tests.factories import BASE_TIME, FOLD_EPOCH_US, arrival_histories, make_fact
 
 CONFIG = ProjectionConfig()
 RULES = RuleSet()
@@ -518,6 +525,18 @@ def test_no_warning_when_only_a_late_renewal_kept_the_flag_in_force() -> None:
 
     # Either no warning (the agent could not have been warned) or one not due before day 200.
     assert all(w.due >= at(200) for w in of("agent_warning", facts))
+
+
+def test_as_known_the_flag_lapses_exactly_at_the_expiry_after_the_last_known_negative() -> None:
+    facts = [
+        fact("c1", at(0), "complaint"),
+        fact("c2", at(1), "complaint"),  # raised; lapses at day 91 unless renewed
+        late(fact("c3", at(50), "complaint"), at(200)),  # renews to day 140, known on day 200
+        fact("q1", at(91) - 1, "inquiry"),  # a microsecond before the lapse: warned
+        fact("q2", at(91), "inquiry"),  # at the lapse, as known then: not sensitive
+    ]
+
+    assert [w.triggers[0] for w in of("agent_warning", facts)] == ["c3", "q1"]
 
 
 def test_no_agent_warnings_without_the_sensitive_rule() -> None:
@@ -1185,3 +1204,178 @@ def test_after_an_expiry_a_new_flag_needs_the_threshold_from_later_complaints() 
         if d.rule_id == "sensitive_customer"
     ]
     assert actions == [("flag_raised", ("c1", "c2")), ("flag_expired", ("c2",))]
+
+
+# -- agent_warning: the indexed implementation equals the straightforward one ------------------
+#
+# ``_agent_warning`` finds the flag period in force by bisection and the open episodes in one
+# sweep. The reference below is the straightforward definition it replaced (every period's
+# negatives scanned per contact, every scene scanned per warning), kept here verbatim in
+# substance: the two must agree on every field of every decision.
+
+
+def _reference_in_force(period: Any, moment: int, known_by: int, expiry: int) -> bool:
+    if period.raised.due > known_by or not period.raised.at < moment < period.expires:
+        return False
+    last = max(
+        (
+            occurred
+            for occurred, recorded in period.negatives
+            if recorded <= known_by and occurred < moment
+        ),
+        default=None,
+    )
+    return last is not None and moment < last + expiry
+
+
+def reference_agent_warnings(facts: Sequence[Fact], rules: RuleSet) -> list[Decision]:
+    """The agent warnings as first written: a scan per contact and per warning."""
+    rule = rules.agent_warning
+    if not rules.sensitive_customer.enabled:
+        return []
+    _, periods = sensitive_periods(rules.sensitive_customer, facts)
+    if not periods:
+        return []
+    skip = {kind.value for kind in rule.not_contacts}
+    expiry = round(rules.sensitive_customer.expiry_days * DAY_US)
+    found: list[Decision] = []
+    scenes = None
+    for item in facts:
+        if item.direction != "inbound" or item.actor_type != "customer" or item.kind in skip:
+            continue
+        period = next(
+            (p for p in periods if _reference_in_force(p, item.occurred, item.recorded, expiry)),
+            None,
+        )
+        if period is None:
+            continue
+        if scenes is None:
+            scenes = scenes_of(facts, CONFIG.scenes, CONFIG.costs)
+        open_now = tuple(
+            scene.episode_id
+            for scene in scenes
+            if scene.started_at <= item.occurred
+            and (scene.resolved_at is None or scene.resolved_at > item.occurred)
+        )
+        day = datetime.fromtimestamp(period.raised.at / 1_000_000, UTC).strftime("%Y-%m-%d")
+        found.append(
+            Decision(
+                decision_id=decision_id(
+                    "agent_warning", rule.version, item.customer_id, item.event_id
+                ),
+                rule_id="agent_warning",
+                rule_version=rule.version,
+                customer_id=item.customer_id,
+                action=ALERT,
+                at=item.occurred,
+                due=max(item.recorded, period.raised.due),
+                service_type=item.service_type,
+                severity=rule.severity,
+                triggers=(item.event_id, *period.raised.triggers),
+                summary=(
+                    f"sensitive customer on the line ({item.channel}, {item.service_type}); "
+                    f"{len(open_now)} open episode(s)"
+                ),
+                reasons=(
+                    f"sensitive since {day}: {period.raised.summary}",
+                    *(f"open episode {episode}" for episode in open_now),
+                ),
+                episodes=open_now,
+            )
+        )
+    return found
+
+
+def assert_same_agent_warnings(facts: list[Fact], rules: RuleSet) -> list[Decision]:
+    """The indexed rule equals the reference, and sharing the scenes changes nothing."""
+    expected = reference_agent_warnings(facts, rules)
+    assert evaluate(rules.agent_warning, facts, rules, CONFIG) == expected
+    folded = tuple(scenes_of(facts, CONFIG.scenes, CONFIG.costs))
+    assert evaluate(rules.agent_warning, facts, rules, CONFIG, lambda: folded) == expected
+    stream_time = max((f.recorded for f in facts), default=0)
+    assert assess(facts, rules, CONFIG, stream_time, scenes=lambda: folded) == assess(
+        facts, rules, CONFIG, stream_time
+    )
+    return expected
+
+
+#: Contacts that also count as negatives, so warnings and renewals interleave.
+NARROW = RuleSet(
+    sensitive_customer=SensitiveCustomerRule(threshold=1, window_days=2, expiry_days=1.5),
+    agent_warning=AgentWarningRule(not_contacts=frozenset({Kind.SELF_SERVICE})),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.sampled_from([RULES, TIGHT, NARROW]))
+def test_agent_warnings_equal_the_reference_on_random_histories(
+    history: list[Fact], rules: RuleSet
+) -> None:
+    assert_same_agent_warnings(history, rules)
+
+
+def generated_facts(customers: int, days: int, seed: int) -> dict[str, list[Fact]]:
+    """Generated customers' facts (as the journey view's fact columns give them), by customer,
+    some recorded hours or days late (seeded), so that knowledge lags the events."""
+    intake = Intake(IdentifierHasher(b"w" * 16), PersonalVault(MemoryKeyStore()), lambda: BASE_TIME)
+    delays = random.Random(seed)
+    by_customer: dict[str, list[Fact]] = {}
+    for record in generate(customers, days, seed):
+        tp = intake.touchpoint(record)
+        offset = tp.occurred_at.utcoffset()
+        occurred = int(tp.occurred_at.timestamp() * 1_000_000)
+        recorded = int(tp.recorded_at.timestamp() * 1_000_000)
+        lag = delays.choice([0, 0, 0, 0, HOUR_US, 30 * HOUR_US, 5 * DAY_US])
+        item = Fact(
+            occurred=occurred,
+            recorded=max(recorded, occurred + lag),
+            event_id=str(tp.event_id),
+            customer_id=tp.customer_id,
+            offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
+            channel=tp.channel.value,
+            direction=tp.direction.value,
+            actor_type=tp.actor.type.value,
+            actor_id=tp.actor.id,
+            kind=tp.kind.value,
+            service_type=tp.service_type,
+            case_id=tp.case_id,
+            contact_id=tp.contact_id,
+            parent_event_id=tp.parent_event_id,
+            outcome=tp.outcome.value if tp.outcome else None,
+            score=tp.score,
+            wait_seconds=tp.wait_seconds,
+            handle_seconds=tp.handle_seconds,
+            customer_tz=tp.attributes.get("customer_tz"),
+        )
+        by_customer.setdefault(item.customer_id, []).append(item)
+    return by_customer
+
+
+@pytest.mark.parametrize("seed", [3, 17])
+def test_agent_warnings_equal_the_reference_on_generated_data(seed: int) -> None:
+    by_customer = generated_facts(40, 60, seed)
+    warnings: list[Decision] = []
+    for rules in (RULES, TIGHT, NARROW):
+        # Each customer on its own, then everyone as one long-lived customer (each history
+        # shifted after the previous one) and as one very busy customer (all in 60 days): many
+        # periods, renewals and open episodes per warning.
+        for facts in by_customer.values():
+            warnings += assert_same_agent_warnings(in_event_time_order(facts), rules)
+        spread, dense = [], []
+        for index, facts in enumerate(by_customer.values()):
+            shift = index * 60 * DAY_US
+            for item in facts:
+                one = item._replace(customer_id="HEAVY")
+                dense.append(one)
+                spread.append(
+                    one._replace(occurred=one.occurred + shift, recorded=one.recorded + shift)
+                )
+        for heavy in (in_event_time_order(spread), in_event_time_order(dense)):
+            warnings += assert_same_agent_warnings(heavy, rules)
+            # As known at moments along the history (what an as-of reconstruction evaluates).
+            for moment in (heavy[len(heavy) // 3].occurred, heavy[2 * len(heavy) // 3].occurred):
+                known = [f for f in heavy if f.occurred <= moment and f.recorded <= moment]
+                assert_same_agent_warnings(known, rules)
+    # The data exercises the rule: many warnings, with few and with many open episodes.
+    assert len(warnings) > 100
+    assert len({len(w.episodes) for w in warnings}) > 5
