@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/projections.py
 	$(BIN)/python bench/alerts.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) .servicetrace .pytest_cache .mypy_cache .ruff_cache
