@@ -244,14 +244,7 @@ class Platform(Closing):
 
     @property
     def decisions_url(self) -> str:
-        settings = self.settings
-        if settings.decisions:
-            return settings.decisions
-        if settings.postgres_dsn:
-            return settings.postgres_dsn
-        if settings.log == "memory":
-            return "memory:"
-        return f"sqlite:///{settings.path('decisions.sqlite').resolve()}"
+        return self._store_url(self.settings.decisions, "decisions.sqlite")
 
     @cached_property
     def decisions(self) -> DecisionsApp:
@@ -264,14 +257,19 @@ class Platform(Closing):
         """The audit store: never the decisions' SQLite file (eventsourcing's SQLite recorder
         names its table ``stored_events`` whatever the application), but on PostgreSQL the
         same DSN (there the tables carry the application's name)."""
+        return self._store_url(self.settings.audit, "audit.sqlite")
+
+    def _store_url(self, configured: str | None, filename: str) -> str:
+        """An eventsourcing store: as configured, else PostgreSQL when a DSN is set, else in
+        memory with the memory log, else a SQLite file of its own in the home."""
         settings = self.settings
-        if settings.audit:
-            return settings.audit
+        if configured:
+            return configured
         if settings.postgres_dsn:
             return settings.postgres_dsn
         if settings.log == "memory":
             return "memory:"
-        return f"sqlite:///{settings.path('audit.sqlite').resolve()}"
+        return f"sqlite:///{settings.path(filename).resolve()}"
 
     @cached_property
     def audit(self) -> AuditApp:

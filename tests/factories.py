@@ -125,3 +125,29 @@ def arrival_histories(
         position += step
         histories.append(in_event_time_order(known))
     return histories
+
+
+def fact_of(tp: Touchpoint) -> Fact:
+    """A touchpoint as the journey view's fact columns give it."""
+    offset = tp.occurred_at.utcoffset()
+    return Fact(
+        occurred=int(tp.occurred_at.timestamp() * 1_000_000),
+        recorded=int(tp.recorded_at.timestamp() * 1_000_000),
+        event_id=str(tp.event_id),
+        customer_id=tp.customer_id,
+        offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
+        channel=tp.channel.value,
+        direction=tp.direction.value,
+        actor_type=tp.actor.type.value,
+        actor_id=tp.actor.id,
+        kind=tp.kind.value,
+        service_type=tp.service_type,
+        case_id=tp.case_id,
+        contact_id=tp.contact_id,
+        parent_event_id=tp.parent_event_id,
+        outcome=tp.outcome.value if tp.outcome else None,
+        score=tp.score,
+        wait_seconds=tp.wait_seconds,
+        handle_seconds=tp.handle_seconds,
+        customer_tz=tp.attributes.get("customer_tz"),
+    )

@@ -46,7 +46,7 @@ from projections.risk.decisions import ALERT, FLAG_EXPIRED, FLAG_RAISED, FLAG_RE
 from projections.risk.rules import sensitive_periods
 from projections.scenes import episode_id, scenes_of
 from services.generate import generate
-from tests.factories import BASE_TIME, FOLD_EPOCH_US, arrival_histories, make_fact
+from tests.factories import BASE_TIME, FOLD_EPOCH_US, arrival_histories, fact_of, make_fact
 
 CONFIG = ProjectionConfig()
 RULES = RuleSet()
@@ -1321,32 +1321,9 @@ def generated_facts(customers: int, days: int, seed: int) -> dict[str, list[Fact
     delays = random.Random(seed)
     by_customer: dict[str, list[Fact]] = {}
     for record in generate(customers, days, seed):
-        tp = intake.touchpoint(record)
-        offset = tp.occurred_at.utcoffset()
-        occurred = int(tp.occurred_at.timestamp() * 1_000_000)
-        recorded = int(tp.recorded_at.timestamp() * 1_000_000)
+        fact = fact_of(intake.touchpoint(record))
         lag = delays.choice([0, 0, 0, 0, HOUR_US, 30 * HOUR_US, 5 * DAY_US])
-        item = Fact(
-            occurred=occurred,
-            recorded=max(recorded, occurred + lag),
-            event_id=str(tp.event_id),
-            customer_id=tp.customer_id,
-            offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
-            channel=tp.channel.value,
-            direction=tp.direction.value,
-            actor_type=tp.actor.type.value,
-            actor_id=tp.actor.id,
-            kind=tp.kind.value,
-            service_type=tp.service_type,
-            case_id=tp.case_id,
-            contact_id=tp.contact_id,
-            parent_event_id=tp.parent_event_id,
-            outcome=tp.outcome.value if tp.outcome else None,
-            score=tp.score,
-            wait_seconds=tp.wait_seconds,
-            handle_seconds=tp.handle_seconds,
-            customer_tz=tp.attributes.get("customer_tz"),
-        )
+        item = fact._replace(recorded=max(fact.recorded, fact.occurred + lag))
         by_customer.setdefault(item.customer_id, []).append(item)
     return by_customer
 
