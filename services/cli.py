@@ -428,11 +428,21 @@ def _register_commands() -> None:
         cli_export,
         cli_rebuild,
         cli_replay,
+        cli_serve,
         cli_whatif,
     )
 
     for module in (cli_decisions, cli_rebuild, cli_replay, cli_whatif, cli_audit, cli_export):
         module.register(cli)
+    cli_serve.register(cli)
+
+    from services import cli_metrics
+
+    cli_metrics.register(cli)
+
+    from services import cli_erase
+
+    cli_erase.register(cli)
 
 
 _register_commands()

@@ -54,6 +54,8 @@ _NEXT_STEPS = (
 [bold]servicetrace generate --customers 2000 --days 90 --out big.ndjson[/]   more data
 [bold]make run[/] again                            nothing is added: every record is a duplicate
 [bold]make test[/]                                 the contract, integration and real-data tests
+[bold]servicetrace serve[/]                        the HTTP API + live projector on :8000 (/docs);
+                                           the first start prints an admin token, once
 
 (the commands live in .venv/bin; data in {home})"""
 )

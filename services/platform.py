@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from events.deadletter import DeadLetterStore
+from events.deadletter.sealed import SealedDeadLetters
 from events.errors import ConfigurationError
 from events.identity import IdentifierHasher
 from events.intake import Intake
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from services.decisions import DecisionsApp
     from services.decisions.engine import RiskEngine
     from services.decisions.relay import OutboxRelay
+    from services.security import Tokens
 
 __all__ = ["Platform"]
 
@@ -151,8 +153,10 @@ class Platform(Closing):
         return _LOGS[self.settings.log](self.settings)
 
     @cached_property
-    def deadletters(self) -> DeadLetterStore:
-        return _DEADLETTERS[self.settings.log](self.settings)
+    def deadletters(self) -> SealedDeadLetters:
+        """The configured store behind sealing: no backend sees a rejected record in the clear
+        (see :mod:`events.deadletter.sealed`)."""
+        return SealedDeadLetters(_DEADLETTERS[self.settings.log](self.settings), self.vault)
 
     @property
     def keys_path(self) -> Path:
@@ -311,6 +315,18 @@ class Platform(Closing):
 
         return OutboxRelay(self.decisions, self.decision_logs, page=self.settings.relay_page)
 
+    @property
+    def tokens_url(self) -> str:
+        """The API token store: ``SERVICETRACE_TOKENS``, else PostgreSQL when configured, else
+        ``tokens.sqlite`` in the home (``memory:`` with the in-memory log)."""
+        return self._store_url(self.settings.tokens, "tokens.sqlite")
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        from services.security import Tokens, token_store
+
+        return Tokens(token_store(self.tokens_url), self.settings.pepper_bytes())
+
     def view_checksums(self) -> dict[str, Any]:
         """Every view's checksum and the projector's committed positions (no projecting)."""
         projector = self.projector
@@ -338,3 +354,6 @@ class Platform(Closing):
                 adapter.close()
         for log in self.__dict__.pop("decision_logs", {}).values():
             log.close()
+        tokens = self.__dict__.pop("tokens", None)
+        if tokens is not None:
+            tokens.store.close()

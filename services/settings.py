@@ -88,9 +88,22 @@ class Settings(BaseSettings):
     relay_page: int = Field(
         500, ge=1, le=100_000, description="notifications the relay publishes per batch"
     )
+    serve_projector: bool = Field(
+        True,
+        description="`servicetrace serve` also projects, decides and relays in its own process "
+        "(the embedded default); false where `project --follow` and `relay --follow` run as "
+        "their own processes (docker-compose.yml), so no two processes consume one log",
+    )
     ingest_workers: int | None = Field(
         None, ge=0, le=64, description="admission processes; default: every core for big inputs"
     )
+    tokens: str | None = Field(
+        None,
+        description="API token store (hashes only): sqlite:///path, postgresql://user@host:port/db "
+        "or memory:; default: tokens.sqlite in the home, or SERVICETRACE_POSTGRES_DSN",
+    )
+    api_host: str = Field("127.0.0.1", description="where `servicetrace serve` listens")
+    api_port: int = Field(8000, ge=0, le=65535, description="the port `servicetrace serve` uses")
 
     def for_following(self) -> Settings:
         """These settings for a process that follows the touchpoint log live (``project

@@ -10,12 +10,20 @@ dedupes by ``letter_id`` on read, keeping the first copy.
 The topic has one partition by default: dead letters are few, and a single partition makes
 "the order they were first kept" the offset order. With more partitions, letters are ordered
 by (broker timestamp, partition, offset), which is first-kept order up to clock resolution.
+
+A topic cannot be rewritten, so :meth:`KafkaDeadLetterStore.scrub` keeps the ids of scrubbed
+letters in a small SQLite file beside the index and shows those letters scrubbed. The records
+stay in the topic until its retention drops them, which is why the platform only ever puts
+sealed letters here (:mod:`events.deadletter.sealed`): once the keys are destroyed, what stays
+is ciphertext nobody can open.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -31,8 +39,48 @@ __all__ = ["DEADLETTER_TOPIC", "KafkaDeadLetterStore"]
 DEADLETTER_TOPIC = "servicetrace.deadletter.v1"
 
 
+class _ScrubbedIds:
+    """The ids of scrubbed letters, in SQLite (shared by the processes of a deployment)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=30
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS scrubbed (letter_id TEXT PRIMARY KEY)")
+        self._lock = threading.Lock()
+
+    def all(self) -> set[str]:
+        with self._lock:
+            return {lid for (lid,) in self._db.execute("SELECT letter_id FROM scrubbed")}
+
+    def add(self, letter_ids: Sequence[str]) -> int:
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO scrubbed(letter_id) VALUES (?)", [(i,) for i in letter_ids]
+            )
+            self._db.execute("COMMIT")
+            return self._db.total_changes - before
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class KafkaDeadLetterStore(IndexedTopic, DeadLetterStore):
     """The dead-letter port on a Kafka topic; connects lazily on first use."""
+
+    def __init__(self, config: KafkaLogConfig) -> None:
+        super().__init__(config)
+        self._scrubbed_path = config.index_path.with_name(config.index_path.name + ".scrubbed")
+        self._scrubbed_ids: _ScrubbedIds | None = None
+
+    def _scrubbed(self) -> _ScrubbedIds:
+        if self._scrubbed_ids is None:
+            self._scrubbed_ids = _ScrubbedIds(self._scrubbed_path)
+        return self._scrubbed_ids
 
     @classmethod
     def connect(
@@ -83,6 +131,27 @@ class KafkaDeadLetterStore(IndexedTopic, DeadLetterStore):
     def list(self, limit: int | None = None) -> list[DeadLetter]:
         if limit is not None and limit <= 0:
             return []
+        scrubbed = self._scrubbed().all()
+        return [
+            letter.scrubbed() if letter.letter_id in scrubbed else letter
+            for letter in self._read(limit)
+        ]
+
+    def scrub(self, letter_ids: Iterable[str]) -> int:
+        wanted = set(letter_ids)
+        kept = {letter.letter_id for letter in self._read(None)} & wanted
+        return self._scrubbed().add(sorted(kept))
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._scrubbed_ids is not None:
+                self._scrubbed_ids.close()
+                self._scrubbed_ids = None
+
+    def _read(self, limit: int | None) -> Sequence[DeadLetter]:
+        """The letters in the topic, first copies only, as they were put."""
         with self._lock:
             records: list[tuple[int, int, int, bytes]] = []
             for partition in range(self._topic.partitions):

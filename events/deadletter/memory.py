@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from events.deadletter import DeadLetter, DeadLetterStore
 
@@ -24,3 +24,12 @@ class MemoryDeadLetterStore(DeadLetterStore):
     def list(self, limit: int | None = None) -> list[DeadLetter]:
         letters = list(self._letters.values())
         return letters if limit is None else letters[:limit]
+
+    def scrub(self, letter_ids: Iterable[str]) -> int:
+        scrubbed = 0
+        for lid in set(letter_ids):
+            letter = self._letters.get(lid)
+            if letter is not None and not letter.erased:
+                self._letters[lid] = letter.scrubbed()
+                scrubbed += 1
+        return scrubbed

@@ -1,10 +1,15 @@
-"""Embedded dead-letter store: a table in its own SQLite file (or beside the log)."""
+"""Embedded dead-letter store: a table in its own SQLite file (or beside the log).
+
+A scrub rewrites the letter's row in place (same ``seq``: it keeps its place) with
+``secure_delete`` on, then checkpoints and truncates the write-ahead log, so the old contents
+linger neither in freed pages nor in the ``-wal`` file.
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from events.deadletter import DeadLetter, DeadLetterStore
@@ -25,6 +30,7 @@ class SqliteDeadLetterStore(DeadLetterStore):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
 
     def put(self, letters: Sequence[DeadLetter]) -> int:
@@ -42,6 +48,34 @@ class SqliteDeadLetterStore(DeadLetterStore):
             "SELECT body FROM dead_letters ORDER BY seq LIMIT ?", (-1 if limit is None else limit,)
         )
         return [DeadLetter.from_json(json.loads(body)) for (body,) in rows]
+
+    def scrub(self, letter_ids: Iterable[str]) -> int:
+        wanted = sorted(set(letter_ids))
+        scrubbed = 0
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT seq, body FROM dead_letters WHERE letter_id IN ({marks})", chunk
+                ).fetchall()
+                for seq, body in rows:
+                    letter = DeadLetter.from_json(json.loads(body))
+                    if letter.erased:
+                        continue
+                    self._db.execute(
+                        "UPDATE dead_letters SET body = ? WHERE seq = ?",
+                        (letter.scrubbed().encode().decode(), seq),
+                    )
+                    scrubbed += 1
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            self._db.execute("ROLLBACK")
+            raise
+        if scrubbed:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return scrubbed
 
     def count(self) -> int:
         (n,) = self._db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()

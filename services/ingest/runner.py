@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from services.ingest.admission import AdmissionPool, IntakeRecipe, default_workers
 from services.ingest.mapping import load_mapping
 from services.ingest.pipeline import IngestPipeline, IngestSummary
+from services.ingest.pipeline import Progress as PipelineProgress
 from services.ingest.submission import Submission, open_submissions
 from services.platform import Platform
 
@@ -45,6 +46,20 @@ def _workers(platform: Platform, path: Path) -> int:
     return default_workers()
 
 
+class _CountedPipeline(IngestPipeline):
+    """The pipeline whose outcomes feed this process's ingest counter (``/metrics``): every
+    ingest path (the CLI, the API's POST) goes through :func:`pipeline_for`."""
+
+    def run(
+        self, submissions: Iterable[Submission], progress: PipelineProgress | None = None
+    ) -> IngestSummary:
+        summary = super().run(submissions, progress)
+        from services.metrics import record_ingest
+
+        record_ingest(summary)
+        return summary
+
+
 @contextmanager
 def pipeline_for(platform: Platform, workers: int = 0) -> Iterator[IngestPipeline]:
     """The configured pipeline; with ``workers`` admission processes when asked for."""
@@ -53,7 +68,7 @@ def pipeline_for(platform: Platform, workers: int = 0) -> Iterator[IngestPipelin
         if workers > 0:
             recipe = IntakeRecipe(platform.settings.pepper_bytes(), platform.keys_path)
             pool = stack.enter_context(AdmissionPool(recipe, workers))
-        yield IngestPipeline(
+        yield _CountedPipeline(
             platform.intake,
             platform.serde,
             platform.log,

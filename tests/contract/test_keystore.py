@@ -44,6 +44,21 @@ class KeyStoreContract:
         fresh = store.key_for("C1")
         assert fresh.key_id != old.key_id, "a returning customer gets a new key"
 
+    def test_destroying_again_or_an_unknown_customer_destroys_nothing(
+        self, store: KeyStore
+    ) -> None:
+        store.key_for("C1")
+        assert store.destroy("C1") == 1
+        assert store.destroy("C1") == 0
+        assert store.destroy("never-seen") == 0
+
+    def test_many_keys_after_a_destroy_are_new_ones(self, store: KeyStore) -> None:
+        old = store.keys_for(["C1", "C2"])
+        store.destroy("C1")
+        new = store.keys_for(["C1", "C2"])
+        assert new["C1"].key_id != old["C1"].key_id and new["C2"] == old["C2"]
+        assert store.get(old["C1"].key_id) is None
+
 
 class TestMemoryKeyStore(KeyStoreContract):
     @pytest.fixture
@@ -66,3 +81,31 @@ class TestSqliteKeyStore(KeyStoreContract):
         a.close()
         assert SqliteKeyStore(path).get(key.key_id) == key
         b.close()
+
+    def test_a_destroy_by_another_handle_is_seen_at_once(self, tmp_path: Path) -> None:
+        """The API process keeps its handle open while ``servicetrace erase`` (another
+        process, another handle) destroys a key: the API must stop opening at once."""
+        path = tmp_path / "k.sqlite"
+        api, eraser = SqliteKeyStore(path), SqliteKeyStore(path)
+        key = api.key_for("C1")
+        kept = api.key_for("C2")
+        assert api.get(key.key_id) == key, "cached in the API's handle"
+        assert eraser.destroy("C1") == 1
+        assert api.get(key.key_id) is None
+        assert api.get(kept.key_id) == kept
+        api.close()
+        eraser.close()
+
+    def test_destroyed_material_leaves_the_file_and_its_wal(self, tmp_path: Path) -> None:
+        path = tmp_path / "k.sqlite"
+        store = SqliteKeyStore(path)
+        doomed, kept = store.key_for("C1"), store.key_for("C2")
+
+        def files() -> bytes:
+            return b"".join(p.read_bytes() for p in tmp_path.glob("k.sqlite*"))
+
+        assert doomed.material in files()
+        store.destroy("C1")
+        assert doomed.material not in files()
+        assert kept.material in files()
+        store.close()

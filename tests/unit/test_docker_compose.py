@@ -211,7 +211,8 @@ def compose(compose_text: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return compose["services"]
+    found: dict[str, dict[str, Any]] = compose["services"]
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -350,11 +351,11 @@ def test_depends_on_conditions(services: dict[str, dict[str, Any]]) -> None:
         assert isinstance(deps, dict), f"{name}: depends_on must use the long (condition) form"
         for dep, spec in deps.items():
             assert dep in services, f"{name} depends on unknown service {dep}"
-            condition = (spec or {}).get("condition")
-            assert condition in ("service_healthy", "service_completed_successfully"), (
-                f"{name} -> {dep}: condition {condition!r}"
+            wanted = (spec or {}).get("condition")
+            assert wanted in ("service_healthy", "service_completed_successfully"), (
+                f"{name} -> {dep}: condition {wanted!r}"
             )
-            if condition == "service_healthy":
+            if wanted == "service_healthy":
                 assert services[dep].get("healthcheck"), f"{dep} has no healthcheck"
             else:
                 assert dep in ONE_SHOT, f"{dep} is not a one-shot service"
@@ -375,7 +376,6 @@ def test_servicetrace_services_configuration(
         env = _environment(service)
         assert env.get("SERVICETRACE_LOG") == "kafka", name
         assert env.get("SERVICETRACE_KAFKA_BOOTSTRAP") == "kafka:9092", name
-        assert env.get("SERVICETRACE_SCHEMA_REGISTRY_URL") == "http://schema-registry:8081"
         assert env.get("SERVICETRACE_HOME") == "/data", name
         assert _REQUIRED_REF.match(env.get("SERVICETRACE_PEPPER", "")), (
             f"{name}: SERVICETRACE_PEPPER must be a required ${{VAR:?...}} reference"
@@ -542,3 +542,64 @@ def test_stateful_services_use_named_volumes(compose: dict[str, Any]) -> None:
     # No two servicetrace processes share a data directory (local state is single-process).
     sources = [_volume_mounts(services[name])["/data"] for name in SERVICETRACE]
     assert len(set(sources)) == len(sources), f"servicetrace processes share /data: {sources}"
+
+
+def test_servicetrace_environment_names_are_settings(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    # Settings ignores unknown SERVICETRACE_* variables (extra="ignore"): a misspelt or
+    # invented name in the compose file would be dropped without a word.
+    from services.settings import Settings
+
+    known = {f"SERVICETRACE_{name.upper()}" for name in Settings.model_fields}
+    for name in SERVICETRACE:
+        env = _environment(services[name])
+        unknown = sorted(key for key in env if key.startswith("SERVICETRACE_") and key not in known)
+        assert not unknown, f"{name}: not settings of services/settings.py: {unknown}"
+        # ... and each value is one the setting accepts.
+        values = {key.removeprefix("SERVICETRACE_").lower(): value for key, value in env.items()}
+        resolved = {
+            k: _interpolate(
+                v,
+                {"CLICKHOUSE_PASSWORD": "x", "POSTGRES_PASSWORD": "y", "SERVICETRACE_PEPPER": "z"},
+            )
+            for k, v in values.items()
+        }
+        Settings(**resolved)  # type: ignore[arg-type]
+
+
+def test_only_the_projector_and_relay_consume(services: dict[str, dict[str, Any]]) -> None:
+    from services.settings import Settings
+
+    api = _environment(services["servicetrace-api"])
+    assert api.get("SERVICETRACE_SERVE_PROJECTOR", "").lower() == "false", (
+        "serve would project beside the projector process"
+    )
+    assert Settings.model_fields["serve_projector"].default is True, "embedded default: serve all"
+    for name in ("servicetrace-projector", "servicetrace-relay"):
+        assert "SERVICETRACE_SERVE_PROJECTOR" not in _environment(services[name])
+        assert "replicas" not in (services[name].get("deploy") or {}), (
+            f"{name}: one per deployment (no partition assignment, one relay per outbox)"
+        )
+
+
+def test_api_healthcheck_asks_the_unauthenticated_health_endpoint(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    test = " ".join(_argv(services["servicetrace-api"]["healthcheck"]["test"]))
+    assert re.search(r"http://127\.0\.0\.1:8080/health['\"]", test), test
+    # Only /health answers without a token: /metrics or /v1/* would answer 401.
+    assert "/metrics" not in test and "/v1/" not in test
+
+
+def test_prometheus_example_scrapes_the_api_with_a_token() -> None:
+    config = yaml.safe_load((REPO / "deploy" / "prometheus.yml").read_text(encoding="utf-8"))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    job = jobs["servicetrace-api"]
+    assert job.get("metrics_path", "/metrics") == "/metrics"
+    targets = [t for group in job["static_configs"] for t in group["targets"]]
+    assert targets == ["servicetrace-api:8080"]
+    authorization = job["authorization"]
+    assert authorization.get("type", "Bearer") == "Bearer"
+    assert authorization.get("credentials_file"), "the token comes from a file, never inline"
+    assert "credentials" not in authorization
