@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q
+# Playwright's Python package only: the tests use Debian's chromium, never a download.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: run test lint bench clean
 
@@ -27,8 +29,13 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## test: lint, then every test (the session starts its own Kafka-protocol broker)
+## test: lint, then every test (the session starts its own Kafka-protocol broker; the web
+## pages' tests drive Debian's chromium, installed here when missing: we are root on CI)
 test: lint
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium; } >/dev/null || echo "chromium install failed"; }
 	$(BIN)/python -m pytest
 
 ## bench: throughput figures (JSON) against baselines measured in the same run

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from events.errors import FieldError, InvalidTouchpoint
 from events.identity import IdentifierHasher, content_event_id, source_event_id
 from events.personal import PersonalVault, Plain, plain_fields
-from events.touchpoint import Actor, Identifiers, Touchpoint
+from events.touchpoint import TEXT_MAX_LENGTH, Actor, Identifiers, Touchpoint
 
 __all__ = ["Clock", "Intake", "field_errors"]
 
@@ -104,7 +104,10 @@ class Intake:
         fields["customer_id"] = customer.id
         fields["identifiers"] = customer.identifiers
         plain = customer.plain
-        if _customer_wrote(record) and fields.get("text"):
+        # Only a string of an acceptable length is sealed as the customer's words; anything
+        # else stays put for validation to reject by field (a list or an object failed as an
+        # unexpected error once, and an over-long text escaped the length limit).
+        if _customer_wrote(record) and _sealable_text(fields.get("text")):
             plain += (("note", fields.pop("text")),)  # note is the last personal field
         if "actor" in fields:
             fields["actor"] = self._actor(fields["actor"])
@@ -201,6 +204,10 @@ def _customer_id(record: Any) -> str | None:
     customer = record.get("customer") if isinstance(record, Mapping) else None
     cid = customer.get("id") if isinstance(customer, Mapping) else None
     return cid.strip() if isinstance(cid, str) and cid.strip() else None
+
+
+def _sealable_text(text: object) -> bool:
+    return isinstance(text, str) and 0 < len(text) <= TEXT_MAX_LENGTH
 
 
 def _customer_wrote(fields: Mapping[str, Any]) -> bool:

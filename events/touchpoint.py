@@ -60,6 +60,8 @@ CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
+#: The longest free text a touchpoint carries (the customer's words are sealed, not exempt).
+TEXT_MAX_LENGTH = 10_000
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 OptionalRef = Annotated[str | None, Field(default=None, min_length=1, max_length=256)]
 
@@ -173,7 +175,7 @@ class Touchpoint(BaseModel):
     score: Score = None
     wait_seconds: Seconds = None
     handle_seconds: Seconds = None
-    text: Annotated[str | None, Field(default=None, max_length=10_000)] = None
+    text: Annotated[str | None, Field(default=None, max_length=TEXT_MAX_LENGTH)] = None
     attachments: Annotated[tuple[Attachment, ...], Field(max_length=32)] = ()
     attributes: Annotated[dict[str, str], Field(max_length=64)] = Field(default_factory=dict)
 

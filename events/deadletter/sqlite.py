@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -28,29 +29,44 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 class SqliteDeadLetterStore(DeadLetterStore):
     def __init__(self, path: Path | str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=30
+        )
+        # One connection shared by the API's request threads: a transaction at a time (two
+        # threads' BEGINs on one connection fail, and the API answered 500).
+        self._lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
 
     def put(self, letters: Sequence[DeadLetter]) -> int:
-        before = self._db.total_changes
-        self._db.execute("BEGIN")
-        self._db.executemany(
-            "INSERT OR IGNORE INTO dead_letters(letter_id, body) VALUES (?, ?)",
-            [(letter.letter_id, letter.encode().decode()) for letter in letters],
-        )
-        self._db.execute("COMMIT")
-        return self._db.total_changes - before
+        rows = [(letter.letter_id, letter.encode().decode()) for letter in letters]
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO dead_letters(letter_id, body) VALUES (?, ?)", rows
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+                raise
+            return self._db.total_changes - before
 
     def list(self, limit: int | None = None) -> list[DeadLetter]:
-        rows = self._db.execute(
-            "SELECT body FROM dead_letters ORDER BY seq LIMIT ?", (-1 if limit is None else limit,)
-        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body FROM dead_letters ORDER BY seq LIMIT ?",
+                (-1 if limit is None else limit,),
+            ).fetchall()
         return [DeadLetter.from_json(json.loads(body)) for (body,) in rows]
 
     def scrub(self, letter_ids: Iterable[str]) -> int:
-        wanted = sorted(set(letter_ids))
+        with self._lock:
+            return self._scrub(sorted(set(letter_ids)))
+
+    def _scrub(self, wanted: Sequence[str]) -> int:
         scrubbed = 0
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -78,7 +94,8 @@ class SqliteDeadLetterStore(DeadLetterStore):
         return scrubbed
 
     def count(self) -> int:
-        (n,) = self._db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()
+        with self._lock:
+            (n,) = self._db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()
         return int(n)
 
     def close(self) -> None:

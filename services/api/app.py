@@ -8,7 +8,7 @@
   or an API process beside a projector process on the production shape) the app only reads
   and appends;
 * ``/openapi.json`` and ``/docs`` describe it all; ``/metrics`` is Prometheus's; ``/ui`` is
-  reserved for the web pages.
+  the web pages (sign-in with a token, then a session cookie).
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ _DESCRIPTION = """\
 Customer-service touchpoints in an immutable log, projected into journeys, scenes, channel
 analytics and risk alerts.
 
-Authenticate with `Authorization: Bearer <token>` (`servicetrace token create`). Each
+Authenticate with `Authorization: Bearer <token>` (`servicetrace token create`); the web
+pages under `/ui/` sign in with `POST /ui/session` and then send the token as an HttpOnly
+session cookie (changes made with it need the header `X-Servicetrace: 1`). Each
 endpoint needs one capability; roles: **ingest** (post touchpoints), **agent** (a customer's
 view, journey, scenes and flag, personal fields in clear), **supervisor** (alerts, their
 workflow and live stream, analytics), **auditor** (history as of a moment, replay,
@@ -123,8 +125,18 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     _mount_metrics(app)
-    # UI_PATH: the web pages (issue 6, item 2) are mounted here by their own module.
+    _mount_pages(app)
     return app
+
+
+def _mount_pages(app: FastAPI) -> None:
+    """The browser sign-in (``POST /ui/session``, before the static mount so that it wins)
+    and the web pages under :data:`UI_PATH` (:mod:`services.web`)."""
+    from services.api.routes import ui
+    from services.web import mount_pages
+
+    app.include_router(ui.router)
+    mount_pages(app, UI_PATH)
 
 
 def _mount_metrics(app: FastAPI) -> None:

@@ -60,7 +60,9 @@ def submissions_of(body: str, media_type: str, source: str) -> list[Submission]:
     dead letter like any unreadable line): nothing the caller sent is dropped silently.
     """
     if media_type == NDJSON:
-        return list(read_ndjson(body.splitlines(), source))
+        # Lines end at "\n" only: ``str.splitlines`` also splits at U+2028, U+2029 and U+0085,
+        # which JSON strings carry unescaped, and would cut a valid record in two.
+        return list(read_ndjson(body.split("\n"), source))
     text = body.strip()
     try:
         value = orjson.loads(text)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -37,37 +36,47 @@ class Server:
 
 
 def start(home: Path) -> Server:
+    """Start ``serve`` and read what it prints first: the URL, then (on a new home) the admin
+    token. A thread reads the lines (select + readline on a buffered pipe can leave a second
+    line unseen in the buffer); stderr goes to a file, so a chatty server never blocks on it."""
     env = {**os.environ, "SERVICETRACE_HOME": str(home), "SERVICETRACE_PEPPER": ENV_PEPPER}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services", "serve", "--port", "0", "--poll", "0.2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with (home / "serve.err").open("w") as errors:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services", "serve", "--port", "0", "--poll", "0.2"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
     assert process.stdout is not None
+    printed: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_pump, args=(process.stdout, printed), daemon=True).start()
     lines: list[str] = []
     url = admin = None
     deadline = time.monotonic() + 90
     while url is None:
         assert time.monotonic() < deadline, f"serve printed no URL: {lines}"
-        ready, _, _ = select.select([process.stdout], [], [], 1)
-        if not ready:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert process.poll() is None, (home / "serve.err").read_text()
+        try:
+            lines.append(printed.get(timeout=1).strip())
+        except queue.Empty:
             continue
-        line = process.stdout.readline().strip()
-        lines.append(line)
-        if found := re.search(r"on (http://[\d.]+:\d+)", line):
+        if found := re.search(r"on (http://[\d.]+:\d+)", lines[-1]):
             url = found.group(1)
     # The token line, when there is one, follows the URL at once.
-    ready, _, _ = select.select([process.stdout], [], [], 2)
-    if ready:
-        line = process.stdout.readline().strip()
-        lines.append(line)
-        if found := re.search(r"(st_[0-9a-f]{12}_\S+)", line):
+    try:
+        lines.append(printed.get(timeout=2).strip())
+        if found := re.search(r"(st_[0-9a-f]{12}_\S+)", lines[-1]):
             admin = found.group(1)
+    except queue.Empty:
+        pass
     wait_healthy(url)
     return Server(process, url, admin, lines)
+
+
+def _pump(stream: Any, into: queue.Queue[str]) -> None:
+    for line in stream:
+        into.put(line)
 
 
 def wait_healthy(url: str) -> None:

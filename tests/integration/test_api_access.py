@@ -31,6 +31,7 @@ ENDPOINTS: dict[tuple[str, str], tuple[Capability, str]] = {
     ("GET", "/v1/alerts"): (C.ALERTS_READ, "/v1/alerts"),
     ("GET", "/v1/alerts/stream"): (C.ALERTS_READ, "/v1/alerts/stream?timeout=0.3"),
     ("GET", "/v1/alerts/{alert_id}"): (C.ALERTS_READ, "/v1/alerts/ffffffff"),
+    ("GET", "/v1/risk/sensitive"): (C.ALERTS_READ, "/v1/risk/sensitive"),
     ("POST", "/v1/alerts/{alert_id}/ack"): (C.ALERTS_ACT, "/v1/alerts/ffffffff/ack"),
     ("POST", "/v1/alerts/{alert_id}/resolve"): (C.ALERTS_ACT, "/v1/alerts/ffffffff/resolve"),
     ("POST", "/v1/alerts/{alert_id}/dismiss"): (C.ALERTS_ACT, "/v1/alerts/ffffffff/dismiss"),

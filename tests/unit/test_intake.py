@@ -15,6 +15,7 @@ from events.intake import Intake
 from events.keys.memory import MemoryKeyStore
 from events.personal import PersonalVault
 from events.taxonomy import Channel, Kind
+from events.touchpoint import TEXT_MAX_LENGTH
 
 NOW = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
@@ -245,3 +246,10 @@ def test_event_ids_are_name_based_uuids() -> None:
         expected = uuid.uuid5(EVENT_NAMESPACE, f"crm\x1f{name}")
         assert source_event_id("crm", name) == str(expected)
         assert uuid.UUID(source_event_id("crm", name)).version == 5
+
+
+def test_a_customers_text_over_the_length_limit_is_rejected_by_field(intake: Intake) -> None:
+    """The customer's words are sealed, not exempt from the limit on free text."""
+    too_long = rejection(intake, record(text="x" * (TEXT_MAX_LENGTH + 1)))
+    assert "text" in str(too_long)
+    assert intake.touchpoint(record(text="x" * TEXT_MAX_LENGTH)).personal is not None

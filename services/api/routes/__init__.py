@@ -10,6 +10,7 @@ from services.api.routes import (
     audit,
     customers,
     health,
+    risk,
     scenes,
     tokens,
     touchpoints,
@@ -24,6 +25,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     scenes.router,
     analytics.router,
     alerts.router,
+    risk.router,
     audit.router,
     tokens.router,
 )
