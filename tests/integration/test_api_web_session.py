@@ -34,13 +34,29 @@ def test_the_pages_are_served_with_a_strict_content_security_policy(world: World
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "connect-src 'self'" in policy
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+    for asset in ("signin.js", "common.js", "style.css"):
+        assert world.client.get(f"/ui/{asset}").status_code == 200, "the sign-in page loads it"
+    reader = signed_in(world, Role.AUDITOR)
     for name in ("journey.html", "scene.html", "alerts.html", "channels.html"):
-        served = world.client.get(f"/ui/{name}")
+        served = reader.get(f"/ui/{name}")
         assert served.status_code == 200 and '<script type="module"' in served.text, name
-    script = world.client.get("/ui/journey.js")
+        assert served.headers["Content-Security-Policy"] == policy
+    script = reader.get("/ui/journey.js")
     assert "javascript" in script.headers["content-type"]
     assert "http://" not in script.text and "https://" not in script.text, "no CDN, no network"
-    assert world.client.get("/ui/nothing.html").status_code == 404
+    assert reader.get("/ui/nothing.html").status_code == 404
+
+
+def test_only_the_sign_in_page_answers_without_a_valid_token(world: World) -> None:
+    anonymous = browser(world)
+    page = anonymous.get("/ui/journey.html?customer=C1", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "./", "to the sign-in page"
+    assert anonymous.get("/ui/journey.js").status_code == 401
+    forged = browser(world)
+    forged.cookies.set(SESSION_COOKIE, "st_0123456789ab_forged")
+    assert forged.get("/ui/alerts.html", follow_redirects=False).status_code == 303
+    with_bearer = world.client.get("/ui/alerts.js", headers=bearer(world.secrets[Role.AGENT]))
+    assert with_bearer.status_code == 200
 
 
 def test_signing_in_sets_an_httponly_strict_cookie_holding_a_valid_token(world: World) -> None:
