@@ -291,7 +291,7 @@ def scenes(customer: str, as_json: bool, by: str | None) -> None:
 @click.option("--by", default=None, help="Who reads (for the audit trail of reads).")
 def scene(episode_id: str, as_json: bool, as_of: int | None, by: str | None) -> None:
     """One episode: its metrics, request/execution pairs and its touchpoints in order."""
-    from services.journeys import journey_json
+    from services.journeys import touchpoints_json
     from services.views import scene_json
 
     if as_of is not None:
@@ -306,15 +306,9 @@ def scene(episode_id: str, as_json: bool, as_of: int | None, by: str | None) -> 
             sys.exit(1)
         record_read(platform, by, "scene", row["customer_id"], episode_id=episode_id)
         data = scene_json(row)
-        members = set(row["event_ids"])
-        entries = [
-            entry
-            for entry in platform.journey_view.timeline(row["customer_id"])
-            if str(entry.event_id) in members
-        ]
-        data["touchpoints_detail"] = journey_json(row["customer_id"], entries, platform.vault)[
-            "touchpoints"
-        ]
+        data["touchpoints_detail"] = touchpoints_json(
+            platform.journey_view, platform.vault, row["customer_id"], row["event_ids"]
+        )
     if as_json:
         _emit_json(data)
     else:

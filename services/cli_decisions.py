@@ -14,7 +14,7 @@ from services.decisions.application import AlertNotFound
 from services.decisions.domain import ALERT_STATUSES, InvalidTransition
 from services.decisions.messages import ALERTS_TOPIC, MessageSerdes
 from services.decisions.views import alert_json, alert_row_json, risk_json
-from services.journeys import journey_json
+from services.journeys import touchpoints_json
 from services.platform import Platform
 from services.render_decisions import print_alert, print_alert_message, print_alerts, print_risk
 
@@ -96,13 +96,9 @@ def alert(alert_id: str, as_json: bool) -> None:
     ui = _ui()
     with ui._platform() as platform:
         found = _get(platform, alert_id)
-        wanted = set(found.triggers)
-        entries = [
-            e
-            for e in platform.journey_view.timeline(found.customer_id)
-            if str(e.event_id) in wanted
-        ]
-        touchpoints = journey_json(found.customer_id, entries, platform.vault)["touchpoints"]
+        touchpoints = touchpoints_json(
+            platform.journey_view, platform.vault, found.customer_id, found.triggers
+        )
         data = alert_json(found, touchpoints)
     if as_json:
         ui._emit_json(data)

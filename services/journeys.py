@@ -4,15 +4,18 @@ only as far as the reader may see it (masked on screen; erased customers show no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from events.errors import KeyDestroyed
 from events.personal import PersonalVault, mask
 from projections.journey import JourneyEntry
 
-__all__ = ["LATE_AFTER", "journey_json"]
+if TYPE_CHECKING:
+    from projections.views.journey_view import JourneyView
+
+__all__ = ["LATE_AFTER", "journey_json", "touchpoints_json"]
 
 #: A touchpoint recorded this long after it occurred is a late arrival.
 LATE_AFTER = timedelta(hours=1)
@@ -75,3 +78,15 @@ def journey_json(
         "channels": channels,
         "touchpoints": touchpoints,
     }
+
+
+def touchpoints_json(
+    journey: JourneyView, vault: PersonalVault, customer_id: str, event_ids: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The customer's touchpoints among ``event_ids`` (an alert's triggers, a scene's
+    members), in journey order and shaped as :func:`journey_json`'s: what an alert or a scene
+    shows beside its own figures."""
+    wanted = set(event_ids)
+    entries = [e for e in journey.timeline(customer_id) if str(e.event_id) in wanted]
+    touchpoints: list[dict[str, Any]] = journey_json(customer_id, entries, vault)["touchpoints"]
+    return touchpoints

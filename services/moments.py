@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-__all__ = ["MOMENT", "Moment", "from_micros", "parse_moment", "to_micros"]
+__all__ = ["MOMENT", "Moment", "from_micros", "parse_moment", "to_micros", "wall_clock"]
 
 
 def to_micros(moment: datetime) -> int:
@@ -25,6 +25,13 @@ def to_micros(moment: datetime) -> int:
 def from_micros(micros: int) -> datetime:
     """Microseconds since the epoch as an aware UTC datetime."""
     return datetime.fromtimestamp(micros / 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+
+
+def wall_clock() -> str:
+    """Now (UTC, to the second, ISO 8601): the default clock that stamps people's actions
+    (an alert acknowledged, an evaluation, a read, an erasure, a token issued); each
+    application takes it as an injectable ``clock``."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def parse_moment(text: str) -> int:

@@ -37,6 +37,7 @@ from replay.whatif import (
 from services.decisions.application import DecisionsApp
 from services.decisions.domain import ALERT_CHANGES, Alert, CustomerRisk
 from services.decisions.views import iso_micros
+from services.notifications import notifications_from
 
 __all__ = [
     "ProductionDecisions",
@@ -46,9 +47,6 @@ __all__ = [
     "risk_backlog",
     "run_whatif",
 ]
-
-_PAGE = 1000
-
 
 # --- what production holds ------------------------------------------------------------------
 
@@ -187,16 +185,11 @@ def read_production(app: DecisionsApp) -> ProductionDecisions:
     """Every decision applied and not withdrawn (suppressed ones included), folded from the
     store's notification log in pages: one sequential read, no query per customer or alert."""
     ledger = _Ledger()
-    start = 1
-    while True:
-        page = app.recorder.select_notifications(start, _PAGE)
-        for notification in page:
-            fold = _FOLDS.get(notification.topic)
-            if fold is not None:
-                fold(ledger, app.mapper.to_domain_event(notification))
-            start = notification.id + 1
-        if len(page) < _PAGE:
-            return ledger.decisions()
+    for notification in notifications_from(app.recorder, 1):
+        fold = _FOLDS.get(notification.topic)
+        if fold is not None:
+            fold(ledger, app.mapper.to_domain_event(notification))
+    return ledger.decisions()
 
 
 # --- the journey, a chunk of customers at a time --------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -67,6 +68,11 @@ def mentions(text: str, values: Iterable[str]) -> bool:
     return any(_needle(v).search(text) for v in values if v.strip())
 
 
+def _attributed(letter: DeadLetter) -> DeadLetter:
+    """``letter`` with the customer its payload names, when the caller did not say."""
+    return replace(letter, customer_id=letter.customer_id or named_customer(letter.payload))
+
+
 def _plain(letter: DeadLetter) -> tuple[tuple[str, Any], ...]:
     return (("payload", letter.payload), ("messages", tuple(e.message for e in letter.errors)))
 
@@ -83,30 +89,10 @@ class SealedDeadLetters(DeadLetterStore):
         return letter.customer_id or letter_owner(letter.letter_id)
 
     def _sealed(self, letter: DeadLetter) -> DeadLetter:
-        if letter.envelope is not None:
-            return letter
-        customer_id = letter.customer_id or named_customer(letter.payload)
-        attributed = DeadLetter(
-            letter.source,
-            letter.line,
-            letter.reason,
-            letter.payload,
-            letter.received_at,
-            letter.errors,
-            customer_id=customer_id,
-        )
-        owner = self._owner(attributed)
-        personal = self._vault.seal_plain(owner, _plain(attributed))
-        return DeadLetter(
-            source=letter.source,
-            line=letter.line,
-            reason=letter.reason,
-            payload="",
-            received_at=letter.received_at,
-            errors=tuple(FieldError(e.field, e.code, "") for e in letter.errors),
-            customer_id=customer_id,
-            envelope=Envelope(letter.letter_id, personal),
-        )
+        """A letter in the clear (attributed, see :func:`_attributed`) as the backend keeps
+        it: scrubbed, with its payload and messages sealed under its owner's key."""
+        personal = self._vault.seal_plain(self._owner(letter), _plain(letter))
+        return replace(letter.scrubbed(), envelope=Envelope(letter.letter_id, personal))
 
     def _opened(self, letter: DeadLetter) -> DeadLetter:
         envelope = letter.envelope
@@ -118,28 +104,23 @@ class SealedDeadLetters(DeadLetterStore):
             return letter.scrubbed()
         messages: list[str] = list(plain.get("messages") or ())
         messages += [""] * (len(letter.errors) - len(messages))
-        return DeadLetter(
-            source=letter.source,
-            line=letter.line,
-            reason=letter.reason,
+        return replace(
+            letter,
             payload=str(plain.get("payload", "")),
-            received_at=letter.received_at,
             errors=tuple(
                 FieldError(e.field, e.code, m)
                 for e, m in zip(letter.errors, messages, strict=False)
             ),
-            customer_id=letter.customer_id,
+            envelope=None,
         )
 
     def put(self, letters: Sequence[DeadLetter]) -> int:
         """Seal, then keep (every key the batch needs is created in one write)."""
-        owners = [
-            letter.customer_id or named_customer(letter.payload) or letter_owner(letter.letter_id)
-            for letter in letters
-            if letter.envelope is None
-        ]
-        self._vault.prepare(owners)
-        return self.inner.put([self._sealed(letter) for letter in letters])
+        ready = [_attributed(letter) if letter.envelope is None else letter for letter in letters]
+        self._vault.prepare([self._owner(letter) for letter in ready if letter.envelope is None])
+        return self.inner.put(
+            [self._sealed(letter) if letter.envelope is None else letter for letter in ready]
+        )
 
     def list(self, limit: int | None = None) -> list[DeadLetter]:
         """Letters opened; those whose key was destroyed listed as scrubbed."""

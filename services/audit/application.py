@@ -11,7 +11,6 @@ other's events. On PostgreSQL the tables carry the application's name
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from services.audit.domain import Evaluation, Read
 from services.audit.forms import Answers, Form, check_answers
 from services.audit.index import AuditIndex, ReadRow
 from services.decisions.stores import decisions_env, prepare_store
+from services.moments import wall_clock
 
 __all__ = ["AuditApp", "EvaluationNotFound", "audit_env"]
 
@@ -31,10 +31,6 @@ class EvaluationNotFound(ServicetraceError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def audit_env(url: str) -> dict[str, str]:
@@ -50,7 +46,7 @@ class AuditApp(Application[UUID]):
 
     name = "servicetrace-audit"
 
-    def __init__(self, url: str = "memory:", clock: Callable[[], str] = _now) -> None:
+    def __init__(self, url: str = "memory:", clock: Callable[[], str] = wall_clock) -> None:
         env = audit_env(url)
         prepare_store(env)
         super().__init__(env=env)

@@ -15,6 +15,7 @@ Answers file::
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,10 +40,17 @@ _ANSWER_KEYS = frozenset({"answers", "notes", "comment"})
 def load_form(path: Path | None = None) -> Form:
     """The form at ``path``, else the shipped default form."""
     if path is None:
-        source = resources.files("services.audit").joinpath("qa_forms", DEFAULT_FORM)
-        with resources.as_file(source) as shipped:
-            return form_from_document(read_toml(shipped, "form"), f"form {DEFAULT_FORM}")
+        return _shipped_form()
     return form_from_document(read_toml(path, "form"), f"form {path}")
+
+
+@cache
+def _shipped_form() -> Form:
+    """The shipped form, read and checked once per process: it is package data and a frozen
+    value, and the API asks for it on every evaluation and every look at the form."""
+    source = resources.files("services.audit").joinpath("qa_forms", DEFAULT_FORM)
+    with resources.as_file(source) as shipped:
+        return form_from_document(read_toml(shipped, "form"), f"form {DEFAULT_FORM}")
 
 
 def load_answers(form: Form, path: Path) -> Answers:

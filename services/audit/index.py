@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.utils import get_topic
 
 from services.audit.domain import Evaluation, Read
+from services.notifications import notifications_from
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -23,7 +24,6 @@ __all__ = ["AuditIndex", "EvaluationRow", "ReadRow"]
 
 _EVALUATED = get_topic(Evaluation.Evaluated)  # type: ignore[attr-defined]
 _RECORDED = get_topic(Read.Recorded)  # type: ignore[attr-defined]
-_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +64,9 @@ class AuditIndex:
     def refresh(self) -> None:
         """Fold every notification recorded since the last refresh."""
         with self._lock:
-            while True:
-                page = self._app.recorder.select_notifications(self._next, _PAGE)
-                for notification in page:
-                    self._fold(notification)
-                    self._next = notification.id + 1
-                if len(page) < _PAGE:
-                    return
+            for notification in notifications_from(self._app.recorder, self._next):
+                self._fold(notification)
+                self._next = notification.id + 1
 
     def _fold(self, notification: Any) -> None:
         if notification.topic not in {_EVALUATED, _RECORDED}:

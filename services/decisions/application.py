@@ -12,7 +12,6 @@ cleared are recorded as *suppressed*, so no one is warned about a flag that was 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from projections.risk.decisions import Decision
 from services.decisions.board import AlertBoard, AlertRow
 from services.decisions.domain import Alert, CustomerRisk, risk_id
 from services.decisions.stores import decisions_env, prepare_store
+from services.moments import wall_clock
 
 __all__ = ["AlertNotFound", "DecisionsApp"]
 
@@ -37,16 +37,12 @@ class AlertNotFound(KeyError):
 REINSTATED = "holds again: a touchpoint that arrived late changed the history back"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class DecisionsApp(Application[UUID]):
     """Alerts and customer risk flags, event-sourced; see the module doc."""
 
     name = "servicetrace-decisions"
 
-    def __init__(self, url: str = "memory:", clock: Callable[[], str] = _now) -> None:
+    def __init__(self, url: str = "memory:", clock: Callable[[], str] = wall_clock) -> None:
         env = decisions_env(url)
         prepare_store(env)
         super().__init__(env=env)

@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from services.decisions.domain import ALERT_CHANGES
+from services.notifications import notifications_from
 
 if TYPE_CHECKING:
     from services.decisions.application import DecisionsApp
@@ -24,7 +25,6 @@ __all__ = ["AlertBoard", "AlertRow"]
 
 #: Alert event topic → the change it is.
 _ALERT_TOPICS = {get_topic(cls): change for cls, change in ALERT_CHANGES}
-_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +60,10 @@ class AlertBoard:
         changed."""
         changed = 0
         with self._lock:
-            while True:
-                page = self._app.recorder.select_notifications(self._next, _PAGE)
-                for notification in page:
-                    changed += self._fold(notification)
-                    self._next = notification.id + 1
-                if len(page) < _PAGE:
-                    return changed
+            for notification in notifications_from(self._app.recorder, self._next):
+                changed += self._fold(notification)
+                self._next = notification.id + 1
+        return changed
 
     def _fold(self, notification: Any) -> int:
         change = _ALERT_TOPICS.get(notification.topic)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.utils import get_topic
 
 from services.decisions.domain import CustomerRisk
+from services.notifications import notifications_from
 
 if TYPE_CHECKING:
     from services.decisions.application import DecisionsApp
@@ -32,7 +33,6 @@ _FLAG_TOPICS = frozenset(
     get_topic(getattr(CustomerRisk, name))
     for name in ("Opened", "FlagChanged", "FlagCleared", "DecisionWithdrawn", "DecisionReinstated")
 )
-_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +79,9 @@ class FlagBoard:
         were looked at again."""
         with self._lock:
             dirty: set[str] = set()
-            while True:
-                page = self._app.recorder.select_notifications(self._next, _PAGE)
-                for notification in page:
-                    self._note(notification, dirty)
-                    self._next = notification.id + 1
-                if len(page) < _PAGE:
-                    break
+            for notification in notifications_from(self._app.recorder, self._next):
+                self._note(notification, dirty)
+                self._next = notification.id + 1
             for customer_id in dirty:
                 self._reread(customer_id)
             return len(dirty)

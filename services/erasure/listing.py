@@ -14,27 +14,17 @@ from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
 from services.erasure.domain import Erasure
+from services.notifications import notifications_from
 
 __all__ = ["erasure_json", "erasures"]
 
 _ERASED = get_topic(Erasure.Erased)  # type: ignore[attr-defined]
-_PAGE = 1000
-
-
-def _erased_ids(app: Application[UUID]) -> list[UUID]:
-    ids: list[UUID] = []
-    start = 1
-    while True:
-        page = app.recorder.select_notifications(start, _PAGE, topics=[_ERASED])
-        ids.extend(UUID(str(notification.originator_id)) for notification in page)
-        if len(page) < _PAGE:
-            return ids
-        start = page[-1].id + 1
 
 
 def erasures(app: Application[UUID]) -> list[Erasure]:
     """Every erasure record, oldest first erasure first."""
-    found: list[Erasure] = [app.repository.get(key) for key in _erased_ids(app)]
+    erased = notifications_from(app.recorder, 1, topics=[_ERASED])
+    found: list[Erasure] = [app.repository.get(UUID(str(n.originator_id))) for n in erased]
     return found
 
 

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from eventsourcing.application import AggregateNotFoundError
 
 from events.deadletter.sealed import letter_owner
 from events.errors import KeyDestroyed
 from services.erasure.domain import Erasure, checked_request, erasure_id
+from services.moments import wall_clock
 from services.platform import Platform
 
 __all__ = ["ErasureOutcome", "NothingToErase", "erase", "erased", "personal_values"]
@@ -53,10 +53,6 @@ class ErasureOutcome:
     repeated: bool
     keys_destroyed: int
     letters_scrubbed: int
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def erased(platform: Platform, customer_id: str) -> Erasure | None:
@@ -93,7 +89,7 @@ def erase(
     customer_id: str,
     by: str,
     reason: str,
-    clock: Callable[[], str] = _now,
+    clock: Callable[[], str] = wall_clock,
 ) -> ErasureOutcome:
     """Erase ``customer_id``'s personal data everywhere; see the module doc for the steps."""
     customer_id, by, reason = checked_request(customer_id, by, reason)

@@ -22,10 +22,10 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from events.errors import ServicetraceError
 from events.resources import Closing
+from services.moments import wall_clock
 from services.security.principal import Principal
 from services.security.roles import Role, parse_roles
 
@@ -115,10 +115,6 @@ def parse_token(presented: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def _utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class Tokens:
     """Issue, check, list and revoke tokens (see the module doc).
 
@@ -130,7 +126,7 @@ class Tokens:
         self,
         store: TokenStore,
         pepper: bytes,
-        clock: Callable[[], str] = _utc_now,
+        clock: Callable[[], str] = wall_clock,
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
     ) -> None:
         self.store = store

@@ -93,15 +93,11 @@ def alert(alert_id: str, platform: PlatformDep, principal: Watcher) -> dict[str,
 
 def _detail(platform: Platform, found: Alert) -> dict[str, Any]:
     from services.decisions.views import alert_json
-    from services.journeys import journey_json
+    from services.journeys import touchpoints_json
 
-    wanted = set(found.triggers)
-    entries = [
-        entry
-        for entry in platform.journey_view.timeline(found.customer_id)
-        if str(entry.event_id) in wanted
-    ]
-    touchpoints = journey_json(found.customer_id, entries, platform.vault)["touchpoints"]
+    touchpoints = touchpoints_json(
+        platform.journey_view, platform.vault, found.customer_id, found.triggers
+    )
     return alert_json(found, touchpoints)
 
 

@@ -24,7 +24,7 @@ def scene(
     principal: Annotated[Principal, Depends(require(Capability.CUSTOMERS_READ))],
     as_of: Annotated[str | None, Query(description=f"as it stood then: {MOMENT_HELP}")] = None,
 ) -> dict[str, Any]:
-    from services.journeys import journey_json
+    from services.journeys import touchpoints_json
     from services.views import scene_json
 
     moment_us = moment(as_of, "as_of")
@@ -40,15 +40,9 @@ def scene(
         data = scene_as_of(Sources.of(platform), row, moment_us, principal.name)
     else:
         data = scene_json(row)
-        members = set(row["event_ids"])
-        entries = [
-            entry
-            for entry in platform.journey_view.timeline(customer_id)
-            if str(entry.event_id) in members
-        ]
-        data["touchpoints_detail"] = journey_json(customer_id, entries, platform.vault)[
-            "touchpoints"
-        ]
+        data["touchpoints_detail"] = touchpoints_json(
+            platform.journey_view, platform.vault, customer_id, row["event_ids"]
+        )
     record_read(
         platform, principal.name, "scene", customer_id, episode_id=episode_id, as_of=moment_us
     )
