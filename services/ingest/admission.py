@@ -41,7 +41,12 @@ __all__ = [
 
 
 class Encoder(Protocol):
+    """Encodes a touchpoint given as the model or (bulk ingest) as its validated field values;
+    both give the same bytes (see :class:`~schemas.serde.TouchpointSerde`)."""
+
     def encode(self, tp: Touchpoint) -> bytes: ...
+
+    def encode_fields(self, fields: dict[str, Any]) -> bytes: ...
 
 
 class Admitted(NamedTuple):
@@ -82,14 +87,16 @@ def _admit_records(
     try:
         if isinstance(records, InvalidRecord):
             raise records
-        touchpoints = [intake.touchpoint(r) for r in records]
+        touchpoints = [intake.touchpoint_fields(r) for r in records]
     except InvalidRecord as exc:
         return Admitted(reason=exc.reason, errors=tuple(exc.errors))
     except Exception as exc:  # a bug must not lose the record: it is kept as a dead letter
         error = FieldError("record", "unexpected_error", f"{type(exc).__name__}: {exc}")
         return Admitted(reason="unexpected_error", errors=(error,))
+    # No Touchpoint model is built on this path: the validated fields go straight to Avro.
+    encode = encoder.encode_fields
     return Admitted(
-        tuple([Entry(str(tp.event_id), tp.customer_id, encoder.encode(tp)) for tp in touchpoints])
+        tuple([Entry(tp["event_id"], tp["customer_id"], encode(tp)) for tp in touchpoints])
     )
 
 
