@@ -242,13 +242,36 @@ class DirectTouchpointEncoder:
         return encoded
 
 
+#: Two 7-bit varint groups at a time, with the continuation bit set on both (``_PAIRS``) or
+#: only on the first (``_LAST_PAIRS``): a timestamp is always eight groups, and four lookups
+#: cost half of computing eight groups one by one.
+_PAIRS = [bytes(((i & 127) | 128, (i >> 7) | 128)) for i in range(1 << 14)]
+_LAST_PAIRS = [bytes(((i & 127) | 128, i >> 7)) for i in range(1 << 14)]
+_EIGHT_GROUPS_FROM, _EIGHT_GROUPS_TO = 1 << 49, 1 << 56  # zigzag values of eight groups
+
+
+def _timestamp(n: int) -> bytes:
+    """:func:`_long` of a timestamp in microseconds (eight groups from 1979 to 3111; other
+    values take the general path)."""
+    z = (n << 1) ^ (n >> 63)
+    if _EIGHT_GROUPS_FROM <= z < _EIGHT_GROUPS_TO:
+        pairs = _PAIRS
+        return (
+            pairs[z & 16383]
+            + pairs[z >> 14 & 16383]
+            + pairs[z >> 28 & 16383]
+            + _LAST_PAIRS[z >> 42]
+        )
+    return _long(n)
+
+
 def _moment(moment: datetime) -> bytes:
     """A timestamp and its offset, the two fields every datetime is stored as."""
     offset = moment.utcoffset()
     encoded = _OFFSETS.get(offset)
     if encoded is None:
         encoded = _remember(_OFFSETS, offset, _long(offset_minutes(moment)))
-    return _long((moment - _EPOCH) // _MICROSECOND) + encoded
+    return _timestamp((moment - _EPOCH) // _MICROSECOND) + encoded
 
 
 def _customer(customer_id: str, ids: Any) -> bytes:
