@@ -28,7 +28,13 @@ from pydantic import ValidationError
 from events.errors import FieldError, InvalidTouchpoint
 from events.identity import IdentifierHasher, content_event_id, source_event_id
 from events.personal import PersonalVault, Plain, plain_fields
-from events.touchpoint import TEXT_MAX_LENGTH, Actor, Identifiers, Touchpoint
+from events.touchpoint import (
+    TEXT_MAX_LENGTH,
+    Actor,
+    Identifiers,
+    Touchpoint,
+    touchpoint_fields,
+)
 
 __all__ = ["Clock", "Intake", "field_errors"]
 
@@ -62,6 +68,18 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     ]
 
 
+def _invalid(exc: ValidationError) -> InvalidTouchpoint:
+    errors = field_errors(exc)
+    return InvalidTouchpoint(errors[0].code, errors)
+
+
+def _validated(fields: dict[str, Any]) -> Touchpoint:
+    try:
+        return _validate_touchpoint(fields)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
 def _reject(field: str, code: str, message: str) -> InvalidTouchpoint:
     return InvalidTouchpoint(code, [FieldError(field, code, message)])
 
@@ -92,6 +110,30 @@ class Intake:
 
     def touchpoint(self, record: Mapping[str, Any]) -> Touchpoint:
         """Validate, identify, hash and seal one record, or raise :class:`InvalidTouchpoint`."""
+        return _validated(self._fields(record))
+
+    def touchpoint_fields(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """What :meth:`touchpoint` returns, as the model's field values (its ``__dict__``)
+        with ``event_id`` as its canonical text; or the same :class:`InvalidTouchpoint`.
+
+        The bulk-ingest path: the fields are validated by the model's own rules without
+        building the model (see :func:`~events.touchpoint.touchpoint_fields`), and an encoder
+        writes them directly. A record they reject is handed to the model, so every rejection
+        carries exactly the reasons and messages :meth:`touchpoint` gives.
+        """
+        fields = self._fields(record)
+        try:
+            valid = touchpoint_fields(fields)
+        except ValueError:  # rare: let the model report it, exactly as touchpoint() does
+            valid = dict(_validated(fields).__dict__)
+        event_id = fields["event_id"]
+        # An id intake made is already canonical text (uuid5_text); a submitted one may not be.
+        valid["event_id"] = event_id if not record.get("event_id") else str(valid["event_id"])
+        return valid
+
+    def _fields(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The record as the touchpoint's fields: customer checked, identified, hashed and
+        sealed, event id and recorded time filled in; left for the model's rules to validate."""
         if not isinstance(record, Mapping):
             raise _reject("record", "not_an_object", "a touchpoint must be a JSON object")
         customer = self._customer(record.get("customer"))
@@ -113,10 +155,9 @@ class Intake:
             fields["actor"] = self._actor(fields["actor"])
         try:
             fields["personal"] = self._vault.seal_plain(customer.id, plain)
-            return _validate_touchpoint(fields)
         except ValidationError as exc:
-            errors = field_errors(exc)
-            raise InvalidTouchpoint(errors[0].code, errors) from None
+            raise _invalid(exc) from None
+        return fields
 
     def _customer(self, value: Any) -> _Customer:
         """The checked customer; customers call again and again, so each is remembered by its

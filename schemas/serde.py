@@ -207,6 +207,20 @@ class TouchpointSerde:
                 f"{self.schema_id}: {exc!r}"
             ) from exc
 
+    def encode_fields(self, fields: dict[str, Any]) -> bytes:
+        """Frame and encode a validated touchpoint given by its field values (see
+        :func:`~events.touchpoint.touchpoint_fields`): the same bytes as :meth:`encode` of the
+        model holding them, without building it (bulk ingest)."""
+        if self._direct is None:
+            return self._serde.encode(touchpoint_to_avro(_trusted(Touchpoint, dict(fields))))
+        try:
+            return self._direct.encode_fields(fields, self._header)
+        except _ENCODE_ERRORS as exc:
+            raise SchemaError(
+                f"touchpoint {fields['event_id']} cannot be encoded with schema "
+                f"{self.schema_id}: {exc!r}"
+            ) from exc
+
     def decode(self, data: bytes) -> Touchpoint:
         """Decode a framed touchpoint (any registered version) back into the model."""
         return touchpoint_from_avro(self._serde.decode(data))

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -32,16 +33,23 @@ from services.ingest.submission import Submission
 __all__ = [
     "AdmissionPool",
     "Admitted",
+    "AdmittedChunk",
     "Encoder",
     "IntakeRecipe",
     "admit",
     "admit_all",
+    "chunks",
     "default_workers",
 ]
 
 
 class Encoder(Protocol):
+    """Encodes a touchpoint given as the model or (bulk ingest) as its validated field values;
+    both give the same bytes (see :class:`~schemas.serde.TouchpointSerde`)."""
+
     def encode(self, tp: Touchpoint) -> bytes: ...
+
+    def encode_fields(self, fields: dict[str, Any]) -> bytes: ...
 
 
 class Admitted(NamedTuple):
@@ -82,15 +90,58 @@ def _admit_records(
     try:
         if isinstance(records, InvalidRecord):
             raise records
-        touchpoints = [intake.touchpoint(r) for r in records]
+        touchpoints = [intake.touchpoint_fields(r) for r in records]
     except InvalidRecord as exc:
         return Admitted(reason=exc.reason, errors=tuple(exc.errors))
     except Exception as exc:  # a bug must not lose the record: it is kept as a dead letter
         error = FieldError("record", "unexpected_error", f"{type(exc).__name__}: {exc}")
         return Admitted(reason="unexpected_error", errors=(error,))
+    # No Touchpoint model is built on this path: the validated fields go straight to Avro.
+    encode = encoder.encode_fields
     return Admitted(
-        tuple([Entry(str(tp.event_id), tp.customer_id, encoder.encode(tp)) for tp in touchpoints])
+        tuple([Entry(tp["event_id"], tp["customer_id"], encode(tp)) for tp in touchpoints])
     )
+
+
+class AdmittedChunk(NamedTuple):
+    """The outcomes of a run of submissions, flat: what the pipeline consumes, without an
+    object per submission (the parent process appends every touchpoint, and a few objects
+    per touchpoint there are a measurable share of its work).
+
+    ``counts[i]`` is how many entries submission ``i`` has (they follow each other in
+    ``entries``), or -1 when it is rejected: its reasons are ``rejections[i]``.
+    """
+
+    submissions: list[Submission]
+    entries: list[Entry]
+    counts: list[int]
+    rejections: dict[int, Admitted]
+
+    @classmethod
+    def of(cls, submissions: list[Submission], outcomes: Iterable[Admitted]) -> AdmittedChunk:
+        entries: list[Entry] = []
+        counts: list[int] = []
+        rejections: dict[int, Admitted] = {}
+        for index, admitted in enumerate(outcomes):
+            if admitted.reason is None:
+                counts.append(len(admitted.entries))
+                entries += admitted.entries
+            else:
+                counts.append(-1)
+                rejections[index] = admitted
+        return cls(submissions, entries, counts, rejections)
+
+    def outcomes(self) -> Iterator[tuple[Submission, Admitted]]:
+        """Each submission with its outcome."""
+        at = 0
+        for index, (submission, count) in enumerate(
+            zip(self.submissions, self.counts, strict=True)
+        ):
+            if count < 0:
+                yield submission, self.rejections[index]
+            else:
+                yield submission, Admitted(tuple(self.entries[at : at + count]))
+                at += count
 
 
 @dataclass(frozen=True)
@@ -115,21 +166,50 @@ def _start_worker(recipe: IntakeRecipe) -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
-_Wire = tuple[str | None, tuple[tuple[str, str, str], ...], tuple[tuple[str, str, bytes], ...]]
+#: A chunk's outcomes between processes: event ids, keys and values of every entry, counts
+#: per submission (-1: rejected) and the rejections by index, as (reason, errors). Flat lists
+#: of strings and bytes pickle and unpickle several times faster than a tuple per entry.
+_Wire = tuple[
+    list[str],
+    list[str],
+    list[bytes],
+    list[int],
+    dict[int, tuple[str, tuple[tuple[str, str, str], ...]]],
+]
 
 
-def _to_wire(admitted: Admitted) -> _Wire:
-    """Plain tuples pickle ~5x faster than dataclasses: this is the hot path between processes."""
-    errors = tuple((e.field, e.code, e.message) for e in admitted.errors)
-    entries = tuple(map(tuple, admitted.entries))  # plain tuples: no class to pickle per entry
-    return admitted.reason, errors, entries  # type: ignore[return-value]
+def _to_wire(outcomes: Iterable[Admitted]) -> _Wire:
+    ids: list[str] = []
+    keys: list[str] = []
+    values: list[bytes] = []
+    counts: list[int] = []
+    rejections: dict[int, tuple[str, tuple[tuple[str, str, str], ...]]] = {}
+    for index, admitted in enumerate(outcomes):
+        reason = admitted.reason
+        if reason is None:
+            counts.append(len(admitted.entries))
+            for event_id, key, value in admitted.entries:
+                ids.append(event_id)
+                keys.append(key)
+                values.append(value)
+        else:
+            counts.append(-1)
+            rejections[index] = (
+                reason,
+                tuple((e.field, e.code, e.message) for e in admitted.errors),
+            )
+    return ids, keys, values, counts, rejections
 
 
-def _from_wire(wire: _Wire) -> Admitted:
-    reason, errors, entries = wire
-    if reason is None:
-        return Admitted(tuple(map(Entry._make, entries)))
-    return Admitted((), reason, tuple(FieldError(*e) for e in errors))
+def _from_wire(submissions: list[Submission], wire: _Wire) -> AdmittedChunk:
+    ids, keys, values, counts, rejected = wire
+    rejections = {
+        index: Admitted((), reason, tuple(FieldError(*e) for e in errors))
+        for index, (reason, errors) in rejected.items()
+    }
+    # tuple.__new__ straight from C: half the cost of the named tuple's Python constructor.
+    entries = list(map(tuple.__new__, repeat(Entry), zip(ids, keys, values, strict=True)))
+    return AdmittedChunk(submissions, entries, counts, rejections)
 
 
 #: A submission on its way to a worker: an NDJSON line travels as its bare text (the common
@@ -160,11 +240,10 @@ def _submission(item: _Item) -> Submission:
     return Submission("", None, payload, records, error)
 
 
-def _admit_chunk(items: Sequence[_Item]) -> list[_Wire]:
+def _admit_chunk(items: Sequence[_Item]) -> _Wire:
     assert _worker is not None, "worker used before its initializer ran"
     intake, serde = _worker
-    chunk = [_submission(item) for item in items]
-    return [_to_wire(admitted) for admitted in admit_all(intake, serde, chunk)]
+    return _to_wire(admit_all(intake, serde, [_submission(item) for item in items]))
 
 
 class AdmissionPool(Closing):
@@ -192,28 +271,32 @@ class AdmissionPool(Closing):
         )
 
     def admit(self, submissions: Iterable[Submission]) -> Iterator[tuple[Submission, Admitted]]:
-        pending: list[tuple[list[Submission], Future[list[_Wire]]]] = []
-        for chunk in _chunks(submissions, self._chunk):
+        """Each submission with its outcome, in submission order."""
+        for chunk in self.admit_chunks(submissions):
+            yield from chunk.outcomes()
+
+    def admit_chunks(self, submissions: Iterable[Submission]) -> Iterator[AdmittedChunk]:
+        """The outcomes a chunk at a time, in submission order (what the pipeline consumes)."""
+        pending: list[tuple[list[Submission], Future[_Wire]]] = []
+        for chunk in chunks(submissions, self._chunk):
             items = [_item(submission) for submission in chunk]
             pending.append((chunk, self._executor.submit(_admit_chunk, items)))
             if len(pending) >= self._in_flight:
-                yield from _drain(pending.pop(0))
+                yield _drain(pending.pop(0))
         for item in pending:
-            yield from _drain(item)
+            yield _drain(item)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _drain(
-    item: tuple[list[Submission], Future[list[_Wire]]],
-) -> Iterator[tuple[Submission, Admitted]]:
+def _drain(item: tuple[list[Submission], Future[_Wire]]) -> AdmittedChunk:
     chunk, future = item
-    for submission, wire in zip(chunk, future.result(), strict=True):
-        yield submission, _from_wire(wire)
+    return _from_wire(chunk, future.result())
 
 
-def _chunks(submissions: Iterable[Submission], size: int) -> Iterator[list[Submission]]:
+def chunks(submissions: Iterable[Submission], size: int) -> Iterator[list[Submission]]:
+    """``submissions`` in lists of ``size`` (the last one shorter)."""
     chunk: list[Submission] = []
     for submission in submissions:
         chunk.append(submission)

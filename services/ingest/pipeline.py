@@ -26,7 +26,14 @@ from events.deadletter import DeadLetter, DeadLetterStore
 from events.intake import Intake
 from events.log import Appended, Entry, EventLog
 from events.resources import quiet_gc
-from services.ingest.admission import AdmissionPool, Admitted, Encoder, admit
+from services.ingest.admission import (
+    AdmissionPool,
+    Admitted,
+    AdmittedChunk,
+    Encoder,
+    admit,
+    chunks,
+)
 from services.ingest.submission import Submission
 
 __all__ = ["IngestPipeline", "IngestSummary"]
@@ -68,12 +75,15 @@ class IngestSummary:
 
 @dataclass
 class _Batch:
-    accepted: list[tuple[Entry, ...]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)  # entries per accepted submission
     letters: list[DeadLetter] = field(default_factory=list)
-    entries: int = 0
 
 
 Progress = Callable[[IngestSummary, Submission], None]
+
+#: Submissions admitted at a time without worker processes (with them: the pool's chunk).
+_INLINE_CHUNK = 500
 
 
 def _utc_now() -> datetime:
@@ -106,10 +116,13 @@ class IngestPipeline:
         self._clock = clock
         self._pool = pool
 
-    def _admitted(self, submissions: Iterable[Submission]) -> Iterator[tuple[Submission, Admitted]]:
+    def _admitted(self, submissions: Iterable[Submission]) -> Iterator[AdmittedChunk]:
         if self._pool is not None:
-            return self._pool.admit(submissions)
-        return ((s, admit(self._intake, self._encoder, s)) for s in submissions)
+            return self._pool.admit_chunks(submissions)
+        return (
+            AdmittedChunk.of(chunk, [admit(self._intake, self._encoder, s) for s in chunk])
+            for chunk in chunks(submissions, _INLINE_CHUNK)
+        )
 
     def run(
         self, submissions: Iterable[Submission], progress: Progress | None = None
@@ -119,15 +132,15 @@ class IngestPipeline:
         batch = _Batch()
         last: Submission | None = None
         with quiet_gc():
-            for submission, admitted in self._admitted(submissions):
-                summary.submitted += 1
-                self._take(submission, admitted, batch, summary)
-                last = submission
-                if batch.entries >= self._batch_size or len(batch.letters) >= self._batch_size:
+            for chunk in self._admitted(submissions):
+                summary.submitted += len(chunk.submissions)
+                self._take(chunk, batch, summary)
+                last = chunk.submissions[-1]
+                if len(batch.entries) >= self._batch_size or len(batch.letters) >= self._batch_size:
                     self._flush(batch, summary)
                     batch = _Batch()
                     if progress is not None:
-                        progress(summary, submission)
+                        progress(summary, last)
             self._flush(batch, summary)
             self._log.flush()
         summary.elapsed_seconds = time.perf_counter() - started
@@ -135,16 +148,16 @@ class IngestPipeline:
             progress(summary, last)
         return summary
 
-    def _take(
-        self, submission: Submission, admitted: Admitted, batch: _Batch, summary: IngestSummary
-    ) -> None:
-        if admitted.reason is not None:
-            summary.rejected += 1
-            summary.rejected_by_reason[admitted.reason] += 1
-            batch.letters.append(self._letter(submission, admitted))
-            return
-        batch.accepted.append(admitted.entries)
-        batch.entries += len(admitted.entries)
+    def _take(self, chunk: AdmittedChunk, batch: _Batch, summary: IngestSummary) -> None:
+        counts = chunk.counts
+        if chunk.rejections:
+            for index, admitted in chunk.rejections.items():
+                summary.rejected += 1
+                summary.rejected_by_reason[admitted.reason or "rejected"] += 1
+                batch.letters.append(self._letter(chunk.submissions[index], admitted))
+            counts = [count for count in counts if count >= 0]
+        batch.entries += chunk.entries
+        batch.counts += counts
 
     def _letter(self, submission: Submission, admitted: Admitted) -> DeadLetter:
         return DeadLetter(
@@ -159,26 +172,24 @@ class IngestPipeline:
     def _flush(self, batch: _Batch, summary: IngestSummary) -> None:
         if batch.letters:
             summary.dead_letters_new += self._deadletters.put(batch.letters)
-        if batch.accepted:
-            appended = self._log.append([e for entries in batch.accepted for e in entries])
-            _tally(batch.accepted, appended, summary)
+        if batch.counts:
+            _tally(batch.counts, self._log.append(batch.entries), summary)
 
 
-def _tally(
-    accepted: list[tuple[Entry, ...]], appended: list[Appended], summary: IngestSummary
-) -> None:
-    """Count each submission as accepted (one of its touchpoints is new) or duplicate."""
+def _tally(counts: list[int], appended: list[Appended], summary: IngestSummary) -> None:
+    """Count each submission (``counts``: its number of entries) as accepted (one of its
+    touchpoints is new) or duplicate."""
     if not any(a.duplicate for a in appended):  # a fresh ingest: no per-entry walk needed
-        nonempty = sum(map(bool, accepted))
+        nonempty = len(counts) - counts.count(0)
         summary.touchpoints_appended += len(appended)
         summary.accepted += nonempty
-        summary.duplicates += len(accepted) - nonempty
+        summary.duplicates += len(counts) - nonempty
         return
     results = iter(appended)
-    for entries in accepted:
-        fresh = sum(not next(results).duplicate for _ in entries)
+    for count in counts:
+        fresh = sum(not next(results).duplicate for _ in range(count))
         summary.touchpoints_appended += fresh
-        summary.touchpoints_duplicate += len(entries) - fresh
+        summary.touchpoints_duplicate += count - fresh
         if fresh:
             summary.accepted += 1
         else:
